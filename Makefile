@@ -1,0 +1,41 @@
+# The targets the README tells people to run. Each sets up what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock | cksum | cut -d' ' -f1)
+TRAIN_ARGS ?=
+
+.PHONY: install run serve test train lint bench clean
+
+$(STAMP): requirements.lock requirements-dev.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+## make run: install, train the default model if there is none, serve on HOST:PORT (127.0.0.1:8000)
+run: install
+	$(BIN)/python -m training ensure-default
+	$(BIN)/python -m service serve
+
+serve: install
+	$(BIN)/python -m service serve
+
+## make test: the whole test suite (what CI runs)
+test: install
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest
+
+## make train: train a new model version and promote it (TRAIN_ARGS="--data my.csv --map ...")
+train: install
+	$(BIN)/python -m training train --promote $(TRAIN_ARGS)
+
+lint: install
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,41 @@
+"""Command line: ``python -m service serve``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import uvicorn
+
+from service.app import create_app
+from service.settings import Settings
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    root = argparse.ArgumentParser(prog="python -m service")
+    sub = root.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the HTTP API (HOST, PORT, SLUICE_* settings)")
+    serve.set_defaults(func=cmd_serve)
+    args = root.parse_args(argv)
+    return int(args.func(args, Settings()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

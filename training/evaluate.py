@@ -1,0 +1,144 @@
+"""Held-out evaluation, duplicate-aware splits, and cost-based cut-offs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    confusion_matrix,
+    f1_score,
+    matthews_corrcoef,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.model_selection import StratifiedGroupKFold
+
+from training.verdicts import Cutoffs
+
+FPR_TARGETS = (0.01, 0.005, 0.001)
+
+
+@dataclass(frozen=True, slots=True)
+class CostPolicy:
+    """What mistakes cost, and how common spam is where the model will run.
+
+    A legitimate comment sent to the spam folder (false positive) costs ``false_positive``
+    times a missed spam; holding one for a moderator costs ``hold`` times a missed spam.
+    """
+
+    spam_prior: float = 0.5
+    false_positive: float = 20.0
+    hold: float = 1.0
+    max_spam_fpr: float = 0.005
+    max_hold_fpr: float = 0.05
+    discard_fpr: float = 0.001
+    min_discard: float = 0.97
+
+
+def grouped_split(
+    frame: pd.DataFrame, *, test_share: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train/test row indices, stratified by label, never splitting a ``group``."""
+    n_splits = max(2, round(1 / test_share))
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    train, test = next(splitter.split(frame, frame["label"], frame["group"]))
+    return train, test
+
+
+def grouped_folds(
+    frame: pd.DataFrame, *, n_splits: int = 5, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return list(splitter.split(frame, frame["label"], frame["group"]))
+
+
+def recall_at_fpr(y: np.ndarray, scores: np.ndarray, fpr: float) -> float:
+    """Share of spam caught by the strictest threshold that blocks at most ``fpr`` of ham."""
+    return (
+        float(np.mean(scores[y == 1] > threshold_at_fpr(y, scores, fpr))) if (y == 1).any() else 0.0
+    )
+
+
+def threshold_at_fpr(y: np.ndarray, scores: np.ndarray, fpr: float) -> float:
+    """Lowest threshold ``t`` such that the share of ham scoring above ``t`` is at most ``fpr``."""
+    ham = np.sort(scores[y == 0])[::-1]
+    if ham.size == 0:
+        return 0.0
+    allowed = int(np.floor(fpr * ham.size))
+    return float(ham[allowed]) if allowed < ham.size else 0.0
+
+
+def _rates(y: np.ndarray, scores: np.ndarray, threshold: float) -> tuple[float, float]:
+    blocked = scores >= threshold
+    fpr = float(blocked[y == 0].mean()) if (y == 0).any() else 0.0
+    fnr = float((~blocked[y == 1]).mean()) if (y == 1).any() else 0.0
+    return fpr, fnr
+
+
+def choose_cutoffs(y: np.ndarray, scores: np.ndarray, policy: CostPolicy) -> Cutoffs:
+    """Cut-offs minimising expected cost under ``policy`` on held-out scores.
+
+    Rates are measured per class on held-out data and re-weighted to the stated prior, so the
+    corpus's own spam share does not decide the cut-offs.
+    """
+    y = np.asarray(y)
+    scores = np.asarray(scores, dtype=float)
+    candidates = np.unique(np.concatenate([np.linspace(0.05, 0.995, 190), scores]))
+    candidates = candidates[(candidates > 0.05) & (candidates < 1.0)]
+    prior = policy.spam_prior
+
+    def best(fp_cost: float, max_fpr: float) -> float:
+        best_t, best_cost = 0.999, np.inf
+        for t in candidates:
+            fpr, fnr = _rates(y, scores, t)
+            if fpr > max_fpr:
+                continue
+            cost = fp_cost * (1 - prior) * fpr + prior * fnr
+            if cost < best_cost - 1e-12 or (abs(cost - best_cost) <= 1e-12 and t > best_t):
+                best_t, best_cost = float(t), cost
+        return best_t
+
+    spam = best(policy.false_positive, policy.max_spam_fpr)
+    unsure = min(best(policy.hold, policy.max_hold_fpr), spam)
+    above_all_but = threshold_at_fpr(y, scores, policy.discard_fpr)
+    discard = min(max(spam, above_all_but + 1e-6, policy.min_discard), 1.0)
+    return Cutoffs(unsure=round(unsure, 6), spam=round(spam, 6), discard=round(discard, 6))
+
+
+def evaluate_scores(
+    y: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray, cutoffs: Cutoffs
+) -> dict[str, float | int]:
+    """Threshold-free and at-cut-off metrics; "blocked" means verdict spam or discard."""
+    y = np.asarray(y, dtype=int)
+    scores = np.asarray(scores, dtype=float)
+    blocked = (scores >= cutoffs.spam).astype(int)
+    held = (scores >= cutoffs.unsure) & (scores < cutoffs.spam)
+    both_classes = len(np.unique(y)) == 2
+    tn, fp, fn, tp = confusion_matrix(y, blocked, labels=[0, 1]).ravel()
+    result: dict[str, float | int] = {
+        "n": int(y.size),
+        "n_spam": int(y.sum()),
+        "roc_auc": float(roc_auc_score(y, scores)) if both_classes else float("nan"),
+        "pr_auc": float(average_precision_score(y, scores)) if both_classes else float("nan"),
+        "accuracy": float(accuracy_score(y, blocked)),
+        "precision": float(precision_score(y, blocked, zero_division=0)),
+        "recall": float(recall_score(y, blocked, zero_division=0)),
+        "f1": float(f1_score(y, blocked, zero_division=0)),
+        "mcc": float(matthews_corrcoef(y, blocked)) if both_classes else float("nan"),
+        "blocked_ham": float(fp / max(fp + tn, 1)),
+        "held_ham": float(held[y == 0].mean()) if (y == 0).any() else 0.0,
+        "held_spam": float(held[y == 1].mean()) if (y == 1).any() else 0.0,
+        "tp": int(tp),
+        "fp": int(fp),
+        "tn": int(tn),
+        "fn": int(fn),
+    }
+    for target in FPR_TARGETS:
+        result[f"recall_at_fpr_{target:g}"] = recall_at_fpr(y, scores, target)
+    return result
