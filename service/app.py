@@ -13,7 +13,9 @@ from service.api.routes import comments, health
 from service.errors import install_error_handlers
 from service.limits import BodySizeLimit
 from service.models import ModelHolder
+from service.moderation import Moderation
 from service.settings import Settings
+from service.storage import Storage, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,18 @@ async def _watch_registry(holder: ModelHolder, interval: float) -> None:
             log.exception("model reload check failed")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def open_storage(settings: Settings) -> Storage:
+    """Storage for ``settings``, migrated to the current schema when ``migrate_on_start``."""
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    if settings.migrate_on_start:
+        upgrade(url)
+    return Storage(url, secret=settings.resolved_secret_key())
+
+
+def create_app(settings: Settings | None = None, *, storage: Storage | None = None) -> FastAPI:
+    """Build the app; ``storage`` is injected by tests, otherwise opened from ``settings``."""
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
@@ -44,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if watcher:
                 watcher.cancel()
+            if owns_storage:
+                app.state.moderation.storage.close()
 
     app = FastAPI(
         title="Sluice",
@@ -53,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.models = ModelHolder(settings.models_dir)
+    owns_storage = storage is None
+    app.state.moderation = Moderation(
+        models=app.state.models, storage=storage or open_storage(settings)
+    )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(comments.router)

@@ -9,6 +9,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.moderation import NotReadyError
+from service.storage import (
+    AlreadyExists,
+    DatabaseUnavailable,
+    InvalidSetting,
+    InvalidValue,
+    NotFound,
+    StorageError,
+)
+
+_STORAGE_STATUS = {
+    NotFound: (404, "not_found"),
+    AlreadyExists: (409, "already_exists"),
+    InvalidValue: (422, "invalid_value"),
+    InvalidSetting: (422, "invalid_setting"),
+    DatabaseUnavailable: (503, "database_unavailable"),
+}
+
 
 class ServiceError(Exception):
     """Base of errors that map to one HTTP status with a stable short code."""
@@ -19,11 +37,6 @@ class ServiceError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class NotReady(ServiceError):
-    status = 503
-    code = "not_ready"
 
 
 class Unauthorized(ServiceError):
@@ -63,6 +76,15 @@ def _field_path(location: tuple[Any, ...]) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotReadyError)
+    async def _not_ready(request: Request, exc: NotReadyError) -> JSONResponse:
+        return JSONResponse(error_body("not_ready", str(exc)), status_code=503)
+
+    @app.exception_handler(StorageError)
+    async def _storage(request: Request, exc: StorageError) -> JSONResponse:
+        status, code = _STORAGE_STATUS.get(type(exc), (500, "storage_error"))
+        return JSONResponse(error_body(code, str(exc)), status_code=status)
+
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

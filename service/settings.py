@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     models_dir: Path = Path("models")
     data_dir: Path = Path("var")
     database_url: str | None = None
+    migrate_on_start: bool = True
     secret_key: str | None = Field(
         None, description="HMAC secret for API keys and hashed e-mails/IPs; generated if unset"
     )

@@ -95,8 +95,20 @@ class BatchOut(BaseModel):
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    label: Literal["spam", "ham"] = Field(description="what the comment really is")
+    reporter: Annotated[str, Field(max_length=200)] | None = Field(
+        None, description="who made the call (moderator login)"
+    )
+    comment: CommentIn | None = Field(
+        None, description="the comment's fields, when the stored check no longer has them"
+    )
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    check_id: str | None
     label: Literal["spam", "ham"]
-    reporter: Annotated[str, Field(max_length=256)] | None = None
+    original_verdict: Literal["ham", "unsure", "spam", "discard"] | None
 
 
 class ErrorDetail(BaseModel):

@@ -1,35 +1,34 @@
-"""JSON API for blog platforms: score comments, fetch the served model's card."""
+"""JSON API for blog platforms: score comments, report mistakes, read the served model's card."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request, status
 
-from service.api.schemas import BatchIn, BatchOut, CheckOut, CommentIn, ErrorOut
-from service.errors import BadRequest, NotReady
-from service.scoring import Score, Scorer
+from service.api.deps import KeyDep, ModerationDep
+from service.api.schemas import (
+    BatchIn,
+    BatchOut,
+    CheckOut,
+    CommentIn,
+    ErrorOut,
+    FeedbackIn,
+    FeedbackOut,
+)
+from service.errors import BadRequest, NotFoundError
+from service.moderation import CheckResult
 
 router = APIRouter(prefix="/v1", tags=["comments"])
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut},
-    413: {"model": ErrorOut},
-    422: {"model": ErrorOut},
-    503: {"model": ErrorOut},
+    code: {"model": ErrorOut} for code in (400, 401, 404, 413, 422, 503)
 }
 
 
-def current_scorer(request: Request) -> Scorer:
-    scorer: Scorer | None = request.app.state.models.scorer
-    if scorer is None:
-        raise NotReady(request.app.state.models.last_error or "no model loaded")
-    return scorer
-
-
-def _out(score: Score) -> CheckOut:
+def _out(result: CheckResult) -> CheckOut:
+    score = result.score
     return CheckOut(
-        id=uuid.uuid4().hex,
+        id=result.id,
         spam=score.verdict.is_spam,
         score=round(score.score, 6),
         verdict=score.verdict.value,
@@ -39,24 +38,62 @@ def _out(score: Score) -> CheckOut:
 
 
 @router.post("/comments/check", response_model=CheckOut, responses=ERRORS)
-def check_comment(comment: CommentIn, request: Request) -> CheckOut:
+def check_comment(comment: CommentIn, key: KeyDep, moderation: ModerationDep) -> CheckOut:
     """Score one comment before it reaches moderation."""
-    scorer = current_scorer(request)
-    return _out(scorer.score(comment.record()))
+    return _out(moderation.check(key.site, comment.record(), key_id=key.key.id))
 
 
 @router.post("/comments/check-batch", response_model=BatchOut, responses=ERRORS)
-def check_comments(batch: BatchIn, request: Request) -> BatchOut:
+def check_comments(
+    batch: BatchIn, key: KeyDep, moderation: ModerationDep, request: Request
+) -> BatchOut:
     """Score up to ``SLUICE_MAX_BATCH`` comments at once (re-checking a moderation queue)."""
     limit = request.app.state.settings.max_batch
     if len(batch.comments) > limit:
         raise BadRequest(f"comments: {len(batch.comments)} items, at most {limit} per batch")
-    scorer = current_scorer(request)
-    scores = scorer.score_many([c.record() for c in batch.comments])
-    return BatchOut(results=[_out(s) for s in scores])
+    results = moderation.check_many(
+        key.site, [c.record() for c in batch.comments], key_id=key.key.id
+    )
+    return BatchOut(results=[_out(r) for r in results])
+
+
+@router.post(
+    "/comments/{check_id}/feedback",
+    response_model=FeedbackOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=ERRORS,
+)
+def create_feedback(
+    feedback: FeedbackIn,
+    key: KeyDep,
+    moderation: ModerationDep,
+    check_id: str = Path(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$"),
+) -> FeedbackOut:
+    """Tell the filter it was wrong (or right): ``spam`` or ``ham`` for a checked comment.
+
+    Answered only once the correction is committed; it changes this site's next verdicts for
+    the same author, e-mail, website and links at once, and is used at the next training.
+    """
+    check = moderation.storage.get_check(check_id)
+    if check is None or check.site_id != key.site.id:
+        raise NotFoundError(f"no check {check_id!r} for this site")
+    record = moderation.feedback(
+        key.site,
+        label=feedback.label,
+        source="api",
+        check_id=check_id,
+        record=feedback.comment.record() if feedback.comment else None,
+        reporter=feedback.reporter,
+    )
+    return FeedbackOut(
+        id=record.id,
+        check_id=record.check_id,
+        label=record.label.value,
+        original_verdict=record.original_verdict.value if record.original_verdict else None,
+    )
 
 
 @router.get("/model", responses=ERRORS)
-def read_model(request: Request) -> dict[str, Any]:
+def read_model(key: KeyDep, moderation: ModerationDep) -> dict[str, Any]:
     """The card of the served model: version, data, cut-offs, held-out metrics."""
-    return current_scorer(request).model.card
+    return moderation.scorer().model.card

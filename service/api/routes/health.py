@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from service.storage import Storage
+
 router = APIRouter(tags=["health"])
 
 
@@ -26,19 +28,14 @@ def read_readiness(request: Request) -> JSONResponse:
     if holder.ready and holder.last_error:
         model["last_reload_error"] = holder.last_error
     checks = {"model": model}
-    storage = getattr(request.app.state, "storage", None)
-    if storage is not None:
-        checks["database"] = storage_state(storage)
+    checks["database"] = storage_state(request.app.state.moderation.storage)
     ready = all(part.get("ready") for part in checks.values())
     return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
 
-def storage_state(storage: object) -> dict[str, object]:
-    ping = getattr(storage, "ping", None)
-    if ping is None:
-        return {"ready": True}
+def storage_state(storage: Storage) -> dict[str, object]:
     try:
-        ping()
+        storage.ping()
     except Exception as exc:  # any driver error means "not ready", with its class for operators
         return {"ready": False, "error": type(exc).__name__}
     return {"ready": True}

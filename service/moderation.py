@@ -1,0 +1,304 @@
+"""The one path every check and every piece of feedback takes, whichever API it came from.
+
+The JSON API, the Akismet-compatible API and the dashboard all call ``Moderation``: score
+with the current model, adjust by what this site's moderators taught us (reputation), record
+the check, and on feedback store the correction and update the reputation at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from scipy.special import expit, logit
+
+from service.models import ModelHolder
+from service.scoring import Reason, Score, Scorer
+from service.storage import (
+    CheckRecord,
+    Counts,
+    DatabaseUnavailable,
+    FeedbackRecord,
+    ReputationKind,
+    Site,
+    Storage,
+)
+from service.storage.comment_fields import EMAIL_HASH_FIELD
+from training.features import find_urls, fold
+from training.normalize import strip_bbcode, strip_html, url_host
+from training.verdicts import Cutoffs, Verdict
+
+log = logging.getLogger(__name__)
+
+GUARANTEED_SPAM_AUTHOR = "akismet-guaranteed-spam"
+GUARANTEED_SPAM_EMAIL = "akismet-guaranteed-spam@example.com"
+
+# How much one moderator decision about each kind of value moves the log-odds; an e-mail is
+# the strongest identity we see, a link domain or an IP range the weakest.
+REPUTATION_WEIGHTS = {
+    ReputationKind.AUTHOR_EMAIL: 1.6,
+    ReputationKind.AUTHOR_NAME: 0.8,
+    ReputationKind.AUTHOR_URL_DOMAIN: 1.0,
+    ReputationKind.LINK_DOMAIN: 0.8,
+    ReputationKind.IP_PREFIX: 0.5,
+}
+REPUTATION_CAP = 6.0
+_REPUTATION_NOUNS = {
+    ReputationKind.AUTHOR_EMAIL: "e-mail address",
+    ReputationKind.AUTHOR_NAME: "author",
+    ReputationKind.AUTHOR_URL_DOMAIN: "author's website",
+    ReputationKind.LINK_DOMAIN: "linked site",
+    ReputationKind.IP_PREFIX: "network",
+}
+
+
+class NotReadyError(RuntimeError):
+    """No verified model is loaded yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    id: str
+    score: Score
+    stored: bool
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.score.verdict
+
+
+def reputation_entries(
+    record: Mapping[str, Any], hash_email: Callable[[str], str]
+) -> list[tuple[str, str]]:
+    """The values of a comment that moderators' decisions attach to.
+
+    The e-mail enters as its keyed hash (as stored with the check when the site keeps
+    personal data hashed), so feedback given later by check id still reaches it.
+    """
+    entries: list[tuple[str, str]] = []
+    email = str(record.get("author_email") or "").strip()
+    email_hash = hash_email(email) if email else str(record.get(EMAIL_HASH_FIELD) or "")
+    if email_hash:
+        entries.append((ReputationKind.AUTHOR_EMAIL.value, email_hash))
+    for kind, name in (
+        (ReputationKind.AUTHOR_NAME, "author_name"),
+        (ReputationKind.AUTHOR_URL_DOMAIN, "author_url"),
+        (ReputationKind.IP_PREFIX, "user_ip"),
+    ):
+        value = str(record.get(name) or "").strip()
+        if value:
+            entries.append((kind.value, value))
+    content = str(record.get("content") or "")
+    hosts = {url_host(u) for u in find_urls(fold(strip_bbcode(strip_html(content))))}
+    entries.extend((ReputationKind.LINK_DOMAIN.value, h) for h in sorted(hosts - {""})[:10])
+    return entries
+
+
+def reputation_adjustment(counts: Mapping[tuple[str, str], Counts]) -> tuple[float, list[Reason]]:
+    """Log-odds shift and reasons from this site's past moderator decisions."""
+    total = 0.0
+    reasons = []
+    for (kind, _value), (ham, spam) in counts.items():
+        if not ham and not spam:
+            continue
+        kind = ReputationKind(kind)
+        shift = REPUTATION_WEIGHTS[kind] * (math.log1p(spam) - math.log1p(ham))
+        total += shift
+        noun = _REPUTATION_NOUNS[kind]
+        parts = []
+        if ham:
+            parts.append(f"approved {ham} time{'s' * (ham != 1)}")
+        if spam:
+            parts.append(f"reported as spam {spam} time{'s' * (spam != 1)}")
+        reasons.append(
+            Reason(
+                feature=f"reputation__{kind.value}",
+                label=f"{noun} previously {' and '.join(parts)} on this site",
+                weight=shift,
+            )
+        )
+    total = max(-REPUTATION_CAP, min(REPUTATION_CAP, total))
+    return total, reasons
+
+
+def _protocol_override(record: Mapping[str, Any], user_role: str | None) -> Score | None:
+    """Akismet's documented test values, which clients rely on in their own tests."""
+    author = str(record.get("author_name") or "").strip().lower()
+    email = str(record.get("author_email") or "").strip().lower()
+    if author == GUARANTEED_SPAM_AUTHOR or email == GUARANTEED_SPAM_EMAIL:
+        reason = Reason("test__guaranteed_spam", "Akismet test value: guaranteed spam", 10.0)
+        return Score(score=1.0, verdict=Verdict.SPAM, reasons=[reason])
+    roles = {r.strip().lower() for r in (user_role or "").split(",")}
+    if "administrator" in roles:
+        reason = Reason("test__administrator", "written by a site administrator", -10.0)
+        return Score(score=0.0, verdict=Verdict.HAM, reasons=[reason])
+    return None
+
+
+class Moderation:
+    """Checks and feedback for one running service (shared by all requests)."""
+
+    def __init__(self, *, models: ModelHolder, storage: Storage) -> None:
+        self.models = models
+        self.storage = storage
+
+    def hash_email(self, email: str) -> str:
+        return self.storage.hash_pii(email.strip().lower())
+
+    def scorer(self) -> Scorer:
+        scorer = self.models.scorer
+        if scorer is None:
+            raise NotReadyError(self.models.last_error or "no model loaded")
+        return scorer
+
+    def _cutoffs(self, site: Site, scorer: Scorer) -> Cutoffs:
+        override = site.settings.cutoffs
+        if not override:
+            return scorer.cutoffs
+        return Cutoffs(**{**scorer.cutoffs.as_dict(), **dict(override)})
+
+    def _reputation(
+        self, site: Site, record: Mapping[str, Any]
+    ) -> Mapping[tuple[str, str], Counts]:
+        entries = reputation_entries(record, self.hash_email)
+        if not entries:
+            return {}
+        try:
+            return self.storage.get_reputation(site_id=site.id, entries=entries)
+        except DatabaseUnavailable:
+            log.warning("reputation unavailable for site %s; scoring on the model alone", site.id)
+            return {}
+
+    def score(
+        self,
+        site: Site,
+        record: Mapping[str, Any],
+        *,
+        user_role: str | None = None,
+        model_score: Score | None = None,
+    ) -> Score:
+        """Model score for ``record`` adjusted by this site's reputation memory."""
+        override = _protocol_override(record, user_role)
+        scorer = self.scorer()
+        if override is not None:
+            return replace(override, model_version=scorer.version)
+        cutoffs = self._cutoffs(site, scorer)
+        base = model_score or scorer.score(record, cutoffs=cutoffs)
+        shift, reasons = reputation_adjustment(self._reputation(site, record))
+        if not reasons:
+            return replace(base, verdict=cutoffs.verdict(base.score))
+        probability = float(expit(logit(min(max(base.score, 1e-9), 1 - 1e-9)) + shift))
+        merged = sorted([*reasons, *base.reasons], key=lambda r: abs(r.weight), reverse=True)
+        return Score(
+            score=probability,
+            verdict=cutoffs.verdict(probability),
+            reasons=merged[: scorer.max_reasons + len(reasons)],
+            model_version=base.model_version,
+        )
+
+    def check(
+        self,
+        site: Site,
+        record: Mapping[str, Any],
+        *,
+        key_id: int | None,
+        is_test: bool = False,
+        user_role: str | None = None,
+    ) -> CheckResult:
+        """Score and record one comment; answering never waits on a failed database."""
+        score = self.score(site, record, user_role=user_role)
+        return self._record(site, record, score, key_id=key_id, is_test=is_test)
+
+    def check_many(
+        self, site: Site, records: Sequence[Mapping[str, Any]], *, key_id: int | None
+    ) -> list[CheckResult]:
+        scorer = self.scorer()
+        cutoffs = self._cutoffs(site, scorer)
+        base = scorer.score_many(records, cutoffs=cutoffs)
+        return [
+            self._record(site, record, self.score(site, record, model_score=score), key_id=key_id)
+            for record, score in zip(records, base, strict=True)
+        ]
+
+    def _record(
+        self,
+        site: Site,
+        record: Mapping[str, Any],
+        score: Score,
+        *,
+        key_id: int | None,
+        is_test: bool = False,
+    ) -> CheckResult:
+        check_id = uuid.uuid4().hex
+        try:
+            self.storage.record_check(
+                site_id=site.id,
+                fields=record,
+                score=score.score,
+                verdict=score.verdict.value,
+                model_version=score.model_version,
+                reasons=[r.as_dict() for r in score.reasons],
+                key_id=key_id,
+                check_id=check_id,
+                is_test=is_test,
+                count_usage=not is_test,
+            )
+        except DatabaseUnavailable:
+            log.error("check %s not recorded: database unavailable", check_id)
+            return CheckResult(id=check_id, score=score, stored=False)
+        return CheckResult(id=check_id, score=score, stored=True)
+
+    def feedback(
+        self,
+        site: Site,
+        *,
+        label: str,
+        source: str,
+        record: Mapping[str, Any] | None = None,
+        check_id: str | None = None,
+        reporter: str | None = None,
+        learn: bool = True,
+    ) -> FeedbackRecord:
+        """Store a moderator's correction (committed before returning) and learn from it.
+
+        With a ``check_id`` and no ``record``, the comment's fields come from the stored check.
+        """
+        fields: Mapping[str, Any] = record or {}
+        check: CheckRecord | None = None
+        if check_id:
+            check = self.storage.get_check(check_id)
+            if check is not None and check.site_id == site.id and not record:
+                fields = {**check.fields, "content": check.content or ""}
+        stored_fields = {k: v for k, v in fields.items() if k in _STORABLE and v not in (None, "")}
+        return self.storage.record_feedback(
+            site_id=site.id,
+            label=label,
+            source=source,
+            fields=stored_fields,
+            check_id=check_id,
+            reporter=reporter,
+            reputation=reputation_entries(fields, self.hash_email) if learn else (),
+        )
+
+
+_STORABLE = frozenset(
+    (
+        "content",
+        "author_name",
+        "author_email",
+        "author_url",
+        "user_ip",
+        "user_agent",
+        "referrer",
+        "permalink",
+        "comment_type",
+        "lang",
+        "created_at",
+        "post_published_at",
+        "honeypot",
+    )
+)
