@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 from enum import StrEnum
 from urllib.parse import urlsplit
 
 from service.storage.errors import InvalidValue
+
+_HEX_HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
 class ReputationKind(StrEnum):
@@ -64,8 +67,18 @@ class Hasher:
         return self._mac("content", " ".join(text.split()))
 
     def reputation(self, kind: ReputationKind, value: str) -> str | None:
-        """Hash of a reputation value after normalising it; ``None`` if it is unusable."""
-        normal = normalize_reputation_value(kind, value)
+        """Hash of a reputation value after normalising it; ``None`` if it is unusable.
+
+        An ``author_email`` may be given as the address or as its ``email`` hash
+        (what a check stores when the site keeps PII hashed): both count as one.
+        """
+        if kind is ReputationKind.AUTHOR_EMAIL:
+            text = value.strip().lower()
+            normal: str | None = (
+                text if _HEX_HASH.match(text) else self.email(text) if text else None
+            )
+        else:
+            normal = normalize_reputation_value(kind, value)
         if normal is None:
             return None
         return self._mac("reputation", f"{kind.value}\x00{normal}")

@@ -603,7 +603,9 @@ class Storage:
     ) -> None:
         """Count one ``label`` report for each ``(kind, value)``; values are stored hashed.
 
-        Unusable values (an IP that does not parse, an empty name) are skipped.
+        Values are normalised per kind (an IP counts for its /24 or /48, a URL for its
+        domain); an ``author_email`` may be the address or its ``hash_pii`` (as checks
+        store it). Unusable values (an IP that does not parse, an empty name) are skipped.
         """
         label = _member(Label, label, "label")
         entries = list(entries)
