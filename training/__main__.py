@@ -35,6 +35,19 @@ def _models_dir(value: str | None) -> Path:
     return Path(value or os.environ.get("SLUICE_MODELS_DIR", "models"))
 
 
+def _champion(models_dir: Path) -> artifacts.LoadedModel | None:
+    version = artifacts.current_version(models_dir)
+    if version is None:
+        return None
+    try:
+        return artifacts.load_model(models_dir / version)
+    except artifacts.ModelRejected as exc:
+        log.warning(
+            "current model %s cannot be compared (%s); gating against nothing", version, exc
+        )
+        return None
+
+
 def build_run(args: argparse.Namespace) -> TrainingRun:
     frames, sources = [], []
     if not args.no_default_data:
@@ -62,10 +75,12 @@ def build_run(args: argparse.Namespace) -> TrainingRun:
     if args.limit:
         frame = frame.sample(n=min(args.limit, len(frame)), random_state=args.seed)
     policy = CostPolicy(spam_prior=args.spam_prior, false_positive=args.fp_cost)
+    models_dir = _models_dir(args.models_dir)
     return TrainingRun(
         frame=frame,
         sources=sources,
-        models_dir=_models_dir(args.models_dir),
+        models_dir=models_dir,
+        champion=_champion(models_dir),
         policy=policy,
         seed=args.seed,
         cross_source=args.cross_source,
@@ -79,12 +94,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     card = artifacts.read_card(directory)
     print(f"model {card['version']}: held-out {summary(card['evaluation']['held_out'])}")
     print(f"report: {directory / 'report.md'}")
-    if args.promote or artifacts.current_version(run.models_dir) is None:
+    gate = card["gate"]
+    print(f"gate: {'passed' if gate['passed'] else 'FAILED'}: {gate['reason']}")
+    if args.force or (args.promote and gate["passed"]) or run.champion is None:
         artifacts.set_current(run.models_dir, card["version"])
         print(f"current model is now {card['version']}")
-    else:
-        print(f"not promoted; promote with: python -m training promote {card['version']}")
-    return 0
+        return 0
+    print(
+        f"not promoted (kept, not served); to serve it anyway: "
+        f"python -m training promote {card['version']}"
+    )
+    return 0 if gate["passed"] else 3
 
 
 def cmd_ensure_default(args: argparse.Namespace) -> int:
@@ -163,7 +183,16 @@ def parser() -> argparse.ArgumentParser:
             help="also train without each source and test on it",
         )
         p.add_argument("--limit", type=int, help="train on a random sample of this many rows")
-        p.add_argument("--promote", action="store_true", help="make the new model current")
+        p.add_argument(
+            "--promote",
+            action="store_true",
+            help="make the new model current if it passes the gate",
+        )
+        p.add_argument(
+            "--force",
+            action="store_true",
+            help="make the new model current even if it fails the gate",
+        )
 
     train_parser = sub.add_parser("train", help="train, evaluate and save a new model version")
     training_options(train_parser)

@@ -94,6 +94,15 @@ METRIC_KEYS = [
 ]
 
 
+def _gate(card: dict[str, Any]) -> str:
+    gate = card.get("gate")
+    if not gate:
+        return "not run"
+    verdict = "passed" if gate["passed"] else "failed"
+    against = gate["champion_version"] or "no current model"
+    return f"{verdict} against {against} on {gate['rows']} held-out rows: {gate['reason']}."
+
+
 def write_report(
     directory: Path, card: dict[str, Any], y: np.ndarray, scores: np.ndarray, cutoffs: Cutoffs
 ) -> Path:
@@ -135,6 +144,9 @@ and a false positive costing {card["policy"]["false_positive"]}× a missed spam:
 
 ## Cross-source (trained without that source, tested on it)
 {_table(cross, METRIC_KEYS) if cross else "not run (use --cross-source)"}
+
+## Promotion gate
+{_gate(card)}
 
 ## Plots
 ![precision–recall](precision_recall.png)

@@ -22,6 +22,7 @@ from training.evaluate import (
     grouped_folds,
     grouped_split,
 )
+from training.gate import compare
 from training.pipeline import ModelParams, build_pipeline
 from training.report import write_report
 
@@ -50,6 +51,7 @@ class TrainingRun:
     seed: int = 0
     cross_source: bool = False
     cutoff_folds: int = 4
+    champion: artifacts.LoadedModel | None = None
 
 
 def describe_source(name: str, path: Path, frame: pd.DataFrame, weight: float) -> SourceInfo:
@@ -119,16 +121,17 @@ def train(run: TrainingRun) -> Path:
     cutoffs = choose_cutoffs(train_part["label"].to_numpy(), oof, run.policy)
     log.info("cut-offs: %s", cutoffs)
 
-    log.info("fitting on the training part to score the held-out part")
+    log.info("fitting on the training part (%d rows)", len(train_part))
     model = _fit(build_pipeline(run.params, seed=run.seed), train_part)
     held_scores = spam_scores(model, test_part)
     y_test = test_part["label"].to_numpy()
     evaluation: dict[str, Any] = {
         "protocol": (
-            "stratified grouped split (rows sharing a duplicate group never cross), "
+            "grouped split by a hash of each duplicate group (about 20% held out; near-"
+            "duplicates never cross, and a group stays on its side in every later training), "
             f"{len(train_part)} training / {len(test_part)} held-out rows; cut-offs from "
-            f"{run.cutoff_folds}-fold grouped out-of-fold scores of the training part; "
-            "the served model is then refitted on all rows with the same settings"
+            f"{run.cutoff_folds}-fold grouped out-of-fold scores of the training part; the "
+            "served model is the one fitted on the training part and scored on the held-out part"
         ),
         "held_out": evaluate_scores(y_test, held_scores, cutoffs),
         "by_source": {
@@ -147,11 +150,15 @@ def train(run: TrainingRun) -> Path:
                 frame.loc[held, "label"].to_numpy(), spam_scores(other, frame[held]), cutoffs
             )
 
-    log.info("fitting the served model on all %d rows", len(frame))
-    final = _fit(build_pipeline(run.params, seed=run.seed), frame)
+    gate = compare(run.champion, model, cutoffs, test_part, run.policy)
+    log.info("gate against %s: %s", gate.champion_version or "nothing", gate.reason)
     version = artifacts.new_version()
+    suffix = 1
+    while (run.models_dir / version).exists():
+        version, suffix = f"{artifacts.new_version()}-{suffix}", suffix + 1
     card: dict[str, Any] = {
-        "feature_baseline": metadata_means(final, frame),
+        "gate": gate.as_dict(),
+        "feature_baseline": metadata_means(model, train_part),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": run.seed,
         "data": {
@@ -165,7 +172,7 @@ def train(run: TrainingRun) -> Path:
         "evaluation": evaluation,
         "training_seconds": round(time.perf_counter() - started, 1),
     }
-    directory = artifacts.save_model(final, card, run.models_dir, version)
+    directory = artifacts.save_model(model, card, run.models_dir, version)
     saved_card = artifacts.read_card(directory)
     write_report(directory, saved_card, y_test, held_scores, cutoffs)
     log.info("saved model %s in %.1f s", directory, time.perf_counter() - started)
