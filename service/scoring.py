@@ -125,12 +125,14 @@ class Scorer:
         shares = self._slope * self._coef[columns] * deltas
         grouped: dict[str, float] = {}
         labels: dict[str, str] = {}
+        present = set(matrix.indices[start:end].tolist())
         for column, share in zip(columns, shares, strict=True):
             name = self._names[column]
             kind, label = feature_label(name)
             key = "chars" if kind == "chars" else name
             grouped[key] = grouped.get(key, 0.0) + float(share)
-            labels[key] = label
+            # A usual signal this comment lacks weighs too; say that it is absent.
+            labels[key] = label if column in present else f"absent: {label}"
         ranked = sorted(grouped.items(), key=lambda item: abs(item[1]), reverse=True)
         return [
             Reason(feature=key, label=labels[key], weight=share)
