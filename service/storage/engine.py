@@ -69,8 +69,8 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
 def configure_sqlite(engine: Engine) -> None:
     """Add the pragmas and the BEGIN hook to a SQLite engine made elsewhere (once).
 
-    Connections the engine's pool already holds are not changed, so call this
-    before the engine is first used.
+    The pool is then replaced, so connections opened before (say by a migration)
+    are not reused without the pragmas.
     """
     if engine.dialect.name != "sqlite" or engine in _configured:
         return
@@ -93,3 +93,5 @@ def configure_sqlite(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(BEGIN_OPTION) == "IMMEDIATE"
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    engine.dispose()

@@ -709,7 +709,7 @@ class Storage:
                 (site_id, SiteSettings.from_json(settings).retention_days)
                 for site_id, settings in session.execute(select(SiteRow.id, SiteRow.settings))
             ]
-        scrubbed = {
+        scrubbed: dict[str, Any] = {
             "content": None,
             "fields": {},
             "email_hash": None,

@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from service.storage import DatabaseUnavailable, Storage
+from service.storage import DatabaseUnavailable, Storage, upgrade
 
 SECRET = "storage-tests-secret-0123456789"
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -91,3 +92,14 @@ def test_unopenable_sqlite_raises_database_unavailable(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sluice.db'}"
     with Storage(url, secret=SECRET) as storage, pytest.raises(DatabaseUnavailable):
         storage.get_state("x")
+
+
+def test_storage_on_a_plain_sqlite_engine_gets_the_pragmas(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'plain.db'}")
+    upgrade(engine)
+    with Storage(engine, secret=SECRET) as storage:
+        storage.set_state("k", "v")
+    with engine.connect() as connection:  # close() leaves an engine it did not create open
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()

@@ -51,7 +51,7 @@ def test_revoked_key_is_not_found_but_still_listed(storage: Storage) -> None:
     assert [(k.id, k.is_revoked) for k in listed] == [(key_id, True), (kept_id, False)]
     assert [k.hint for k in listed] == [key[-4:], kept[-4:]]
     with pytest.raises(NotFound):
-        storage.revoke_key(key_id=9999)
+        storage.revoke_key(key_id=987_654_321)
 
 
 def test_key_is_stored_only_hashed(storage: Storage, database_text: Callable[[], str]) -> None:
@@ -96,4 +96,4 @@ def test_externally_generated_key(storage: Storage) -> None:
 
 def test_key_for_unknown_site(storage: Storage) -> None:
     with pytest.raises(NotFound):
-        storage.create_key(site_id=12345)
+        storage.create_key(site_id=987_654_321)

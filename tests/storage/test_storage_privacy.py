@@ -7,11 +7,17 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from service.storage import Counts, InvalidValue, Site, Storage
+from service.storage import CheckRecord, Counts, InvalidValue, Site, Storage
 
 NOW = datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
 ALICE = {"author_email": "Alice@Example.org", "user_ip": "198.51.100.23"}
 BOB = {"author_email": "bob@example.net", "user_ip": "2001:db8::5"}
+
+
+def stored_check(storage: Storage, check_id: str) -> CheckRecord:
+    found = storage.get_check(check_id)
+    assert found is not None
+    return found
 
 
 @pytest.fixture
@@ -35,12 +41,12 @@ def test_purge_clears_content_and_fields_after_retention(storage: Storage, site:
     assert storage.purge_expired(now=NOW) == 2
     assert storage.purge_expired(now=NOW) == 0
 
-    purged = storage.get_check(old)
+    purged = stored_check(storage, old)
     assert purged.content is None and purged.fields == {}
     assert purged.purged_at == NOW
     assert (purged.score, purged.verdict) == (0.8, "spam")
-    assert storage.get_check(short_old).content is None
-    kept = storage.get_check(recent)
+    assert stored_check(storage, short_old).content is None
+    kept = stored_check(storage, recent)
     assert kept.content == "recent comment" and kept.fields["author_name"] == "Someone"
 
     days = storage.daily_counts(site_id=site.id, since=date(2026, 3, 1))

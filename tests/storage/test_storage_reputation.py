@@ -111,7 +111,7 @@ def test_reputation_inputs_are_checked(storage: Storage) -> None:
     with pytest.raises(InvalidValue, match="label"):
         storage.update_reputation(site_id=site.id, entries=ENTRIES, label="maybe")
     with pytest.raises(NotFound):
-        storage.update_reputation(site_id=999, entries=ENTRIES, label="spam")
+        storage.update_reputation(site_id=987_654_321, entries=ENTRIES, label="spam")
     storage.update_reputation(site_id=site.id, entries=[("ip_prefix", "garbage")], label="spam")
     assert storage.get_reputation(site_id=site.id, entries=[]) == {}
 

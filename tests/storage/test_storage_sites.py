@@ -141,4 +141,4 @@ def test_create_site_validates_initial_settings(storage: Storage) -> None:
 
 def test_update_settings_of_unknown_site(storage: Storage) -> None:
     with pytest.raises(NotFound):
-        storage.update_site_settings(site_id=999, retention_days=3)
+        storage.update_site_settings(site_id=987_654_321, retention_days=3)
