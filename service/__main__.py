@@ -8,6 +8,7 @@ import sys
 
 import uvicorn
 
+from service import cli
 from service.app import create_app
 from service.settings import Settings
 
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = root.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the HTTP API (HOST, PORT, SLUICE_* settings)")
     serve.set_defaults(func=cmd_serve)
+    cli.add_commands(sub)
     args = root.parse_args(argv)
     return int(args.func(args, Settings()))
 

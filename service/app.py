@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from service.api.routes import comments, health
+from service.api.routes import admin, akismet, comments, health
 from service.errors import install_error_handlers
 from service.limits import BodySizeLimit
 from service.models import ModelHolder
@@ -75,5 +75,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(comments.router)
+    app.include_router(akismet.router)
+    app.include_router(admin.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
