@@ -259,14 +259,17 @@ PROVIDERS = {
     "nl": ["gmail.com"] * 3 + ["ziggo.nl", "kpnmail.nl", "hotmail.nl", "outlook.com"],
 }
 # Invented throw-away / odd mail domains used by spammers.
+# (Invented names on real TLDs: the reserved ".example" TLD is kept for the blogs only,
+# which both labels share, so it cannot become a spam give-away.)
 ODD_MAIL_DOMAINS = [
-    "tempinbox-24.example", "quick-inbox.example", "throwmail.example", "mailbox-zone.xyz",
-    "fastmail-box.example", "inboxkitten-alt.example", "securemail-box.example",
-    "promo-mailer.top", "mailnow.click", "bulk-sender.site", "mx-relay7.online",
+    "tempinbox-24.com", "quick-inbox.net", "throwmail.info", "mailbox-zone.xyz",
+    "fastmail-box.org", "inboxkitten-alt.com", "securemail-box.net", "promo-mailer.top",
+    "mailnow.click", "bulk-sender.site", "mx-relay7.online", "spamgourmet-alt.org",
 ]
-PERSONAL_TLDS = ["net", "me", "dev", "blog", "org", "example", "io", "de", "nl", "page"]
-SPAM_TLDS = ["example", "shop", "xyz", "top", "site", "online", "click", "info", "biz",
-             "com", "net", "store", "buzz"]
+PERSONAL_TLDS = ["com", "com", "net", "me", "dev", "blog", "org", "io", "de", "nl", "page",
+                 "co.uk", "fr"]
+SPAM_TLDS = ["com", "com", "com", "shop", "xyz", "top", "site", "online", "click", "info",
+             "biz", "net", "store", "buzz", "co"]
 
 KEYWORD_NAMES = {
     "seo_link_drop": ["best seo services", "seo company", "backlinks", "web design agency",
@@ -541,20 +544,20 @@ def assign_ham_posts(seed: int, ham: list[dict]) -> dict[str, Post]:
 # --------------------------------------------------------------------------------------
 def ham_delay(rng: random.Random) -> timedelta:
     r = rng.random()
-    if r < 0.62:
+    if r < 0.60:
         return timedelta(hours=rng.expovariate(1 / 20) + 0.05)
-    if r < 0.85:
-        return timedelta(days=rng.uniform(3, 45))
-    return timedelta(days=rng.uniform(45, 900))
+    if r < 0.82:
+        return timedelta(days=rng.uniform(3, 60))
+    return timedelta(days=rng.uniform(60, 1500))
 
 
 def spam_delay(rng: random.Random) -> timedelta:
     r = rng.random()
-    if r < 0.22:
+    if r < 0.28:
         return timedelta(hours=rng.expovariate(1 / 30) + 0.02)
-    if r < 0.50:
+    if r < 0.58:
         return timedelta(days=rng.uniform(3, 120))
-    return timedelta(days=rng.uniform(120, 1800))
+    return timedelta(days=rng.uniform(60, 1800))
 
 
 def bounded(rng: random.Random, start: datetime, delay_fn) -> datetime:
@@ -620,7 +623,7 @@ def ham_meta(seed: int, rec: dict, post: Post, when: datetime, owners: dict) -> 
     ctype = rec.get("comment_type") or ""
     is_owner = rec.get("role") == "post_author"
     if not ctype:
-        follow_up = rec["family"] == "discussion" and rng.random() < 0.45
+        follow_up = rec["family"] == "discussion" and rng.random() < 0.35
         ctype = "reply" if follow_up else "comment"
     out = {"comment_type": ctype, "user_role": ""}
 
@@ -662,6 +665,8 @@ def ham_meta(seed: int, rec: dict, post: Post, when: datetime, owners: dict) -> 
     r = prng.random()
     if r < 0.11 or name in ("Anonymous", "anon", "Guest", "A reader"):
         email = ""
+    elif r < 0.14:  # privacy-minded readers use throw-away or alias addresses too
+        email = f"{mail_local(prng, first, last, name)}@{prng.choice(ODD_MAIL_DOMAINS)}"
     else:
         domain = prng.choice(PROVIDERS.get(lang, PROVIDERS["en"]))
         email = f"{mail_local(prng, first, last, name)}@{domain}"
@@ -743,7 +748,7 @@ def spam_meta(seed: int, rec: dict, post: Post, when: datetime, infra: SpamInfra
     ctype = rec.get("comment_type") or ""
     if not ctype:
         ctype = rng.choices(["comment", "reply", "trackback", "pingback"],
-                            weights=[90, 5, 3, 2])[0]
+                            weights=[85, 10, 3, 2])[0]
 
     display, first, last = person(rng, lang if lang in FIRST else "en")
     name = rec.get("author_name") or ""
@@ -759,7 +764,7 @@ def spam_meta(seed: int, rec: dict, post: Post, when: datetime, infra: SpamInfra
             name = rng.choice(["admin", "Hello", "Guest", "Anonymous", "xrumer", "hi",
                                "JosephBoaks", "RobertDrync", "MichaelFoEt", "KennethHit"])
     url = rec.get("author_url") or ""
-    if not url and rng.random() < 0.62:
+    if not url and rng.random() < 0.55:
         url = spam_url(rng, rec, infra)
 
     r = rng.random()
@@ -767,11 +772,11 @@ def spam_meta(seed: int, rec: dict, post: Post, when: datetime, infra: SpamInfra
     if r < 0.08:
         email = ""
     elif r < 0.40:
-        email = f"{mail_local(rng, f_, l_, name)}{rng.randint(1, 999)}@gmail.com"
-    elif r < 0.55:
-        email = f"{mail_local(rng, f_, l_, name)}@" + rng.choice(
-            ["outlook.com", "hotmail.com", "yahoo.com", "mail.ru", "yandex.ru", "gmx.de",
-             "aol.com", "proton.me"])
+        digits = str(rng.randint(1, 999)) if rng.random() < 0.5 else ""
+        email = f"{mail_local(rng, f_, l_, name)}{digits}@gmail.com"
+    elif r < 0.62:
+        providers = [*PROVIDERS.get(lang, PROVIDERS["en"]), "mail.ru", "yandex.ru", "aol.com"]
+        email = f"{mail_local(rng, f_, l_, name)}@{rng.choice(providers)}"
     elif r < 0.80:
         junk = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(
             rng.randint(6, 12)))

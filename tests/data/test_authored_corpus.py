@@ -37,7 +37,7 @@ HARD_HAM_FAMILIES = {
 @pytest.fixture(scope="module")
 def corpus() -> pd.DataFrame:
     assert CORPUS.exists(), f"{CORPUS} missing: run python data/authored/build.py"
-    return pd.read_json(CORPUS, lines=True, dtype=False, convert_dates=False)
+    return pd.read_json(CORPUS, lines=True, dtype=False)
 
 
 def test_size_languages_and_labels(corpus: pd.DataFrame) -> None:
