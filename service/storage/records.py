@@ -140,7 +140,11 @@ class Counts(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class DailyCount:
-    """Counters of one day, for one site or (``site_id=None``) summed over all sites."""
+    """Counters of one UTC day, for one site or (``site_id=None``) summed over all sites.
+
+    Feedback errors (``missed_spam``, ``false_positives``) count on the day of the
+    check they correct, so a month's figures stay about that month's checks.
+    """
 
     day: date
     site_id: int | None

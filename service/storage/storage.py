@@ -416,8 +416,10 @@ class Storage:
                 created_at=now,
                 content=prepared.content,
                 fields=prepared.fields,
-                email_hash=prepared.email_hash,
-                ip_hash=prepared.ip_hash,
+                # A report without the e-mail or IP of its check still belongs to that
+                # person: inherit the check's hashes so data-subject requests find it.
+                email_hash=prepared.email_hash or (check.email_hash if check else None),
+                ip_hash=prepared.ip_hash or (check.ip_hash if check else None),
                 original_verdict=verdict.value if verdict is not None else None,
             )
             session.add(row)

@@ -155,3 +155,28 @@ def test_hash_pii_is_keyed(db_url: str) -> None:
     assert len(first) == 64
     with pytest.raises(InvalidValue):
         Storage(db_url, secret="")
+
+
+def test_feedback_tied_to_a_check_is_found_by_the_checks_email(
+    storage: Storage, site: Site
+) -> None:
+    guid = record(storage, site, ALICE, "alice text", NOW)
+    bare = storage.record_feedback(
+        site_id=site.id, label="spam", source="api", check_id=guid, fields={}, at=NOW
+    )
+    stored = stored_check(storage, guid)
+    passed_on = storage.record_feedback(
+        site_id=site.id,
+        label="spam",
+        source="dashboard",
+        fields={**stored.fields, "content": stored.content},
+        at=NOW,
+    )
+    assert passed_on.check_id == guid
+    assert passed_on.fields["author_email_hash"] == storage.hash_pii("alice@example.org")
+    found = storage.export_subject(email="alice@example.org")["feedback"]
+    assert [f["id"] for f in found] == [bare.id, passed_on.id]
+    with pytest.raises(InvalidValue, match="author_email_hash"):
+        storage.record_feedback(
+            site_id=site.id, label="spam", source="api", fields={"author_email_hash": "x"}
+        )
