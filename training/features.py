@@ -8,12 +8,15 @@ required), which keeps per-request overhead low compared with building a DataFra
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -26,10 +29,9 @@ from training.normalize import (
     PHONE_TOKEN,
     URL_TOKEN,
     find_urls,
+    flatten,
     fold,
-    normalize_text,
-    strip_bbcode,
-    strip_html,
+    normalize_flat,
     url_host,
 )
 
@@ -77,6 +79,12 @@ _BOT_AGENT = re.compile(
 )
 _ANCHOR = re.compile(r"<a\s[^>]*href|\[url[=\]]", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
+_FOUR_SAME = re.compile(r"(.)\1{3,}")  # four equal characters in a row (not newlines)
+_INVISIBLE_NOT_BOM = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in sorted(_INVISIBLE) if c != 0xFEFF) + "]"
+)
+_FULLWIDTH = re.compile("[\uff01-\uff5e]")
+SCRIPT_SAMPLE = 400  # letters whose writing system is recorded
 
 
 @dataclass(slots=True)
@@ -110,6 +118,7 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@functools.lru_cache(maxsize=8192)
 def _script(char: str) -> str:
     try:
         name = unicodedata.name(char)
@@ -122,41 +131,56 @@ def _script(char: str) -> str:
 
 
 def _text_shape(raw: str, meta: dict[str, float]) -> None:
-    letters = [ch for ch in raw if ch.isalpha()]
+    # Counted per distinct character: a comment has far fewer of those than characters.
+    counts = Counter(raw)
+    n_letters = n_upper = n_digits = n_symbols = 0
+    letters: list[str] = []
+    for ch, k in counts.items():
+        if ch.isalpha():
+            n_letters += k
+            letters.append(ch)
+            if ch.isupper():
+                n_upper += k
+        if ch.isdigit():
+            n_digits += k
+        if not ch.isalnum() and not ch.isspace():
+            n_symbols += k
     n_chars = max(len(raw), 1)
-    n_letters = max(len(letters), 1)
     meta["length_log"] = min(math.log1p(len(raw)) / 8.0, 1.0)
-    meta["caps_share"] = sum(ch.isupper() for ch in letters) / n_letters
-    meta["digit_share"] = sum(ch.isdigit() for ch in raw) / n_chars
-    meta["symbol_share"] = sum(not ch.isalnum() and not ch.isspace() for ch in raw) / n_chars
+    meta["caps_share"] = n_upper / max(n_letters, 1)
+    meta["digit_share"] = n_digits / n_chars
+    meta["symbol_share"] = n_symbols / n_chars
     meta["exclamation_share"] = min(raw.count("!") / n_chars * 10, 1.0)
-    longest = max((len(m.group(0)) for m in re.finditer(r"(.)\1*", raw)), default=0)
-    meta["repeated_chars"] = 1.0 if longest >= 4 else 0.0
-    scripts = {_script(ch) for ch in letters[:400]}
+    meta["repeated_chars"] = 1.0 if _FOUR_SAME.search(raw) else 0.0
+    if n_letters > SCRIPT_SAMPLE:
+        letters = list(set(islice(filter(str.isalpha, raw), SCRIPT_SAMPLE)))
+    scripts = {_script(ch) for ch in letters}
     for script in scripts:
         meta[f"script={script}"] = 1.0
     if len(scripts) > 1:
         meta["several_scripts"] = 1.0
-    if letters and len(letters) < 3:
+    if 0 < n_letters < 3:
         meta["almost_no_letters"] = 1.0
 
 
 def _obfuscation(raw: str, meta: dict[str, float]) -> None:
-    if any(ord(ch) in _INVISIBLE for ch in raw if ch != "\ufeff"):
-        meta["invisible_chars"] = 1.0
-    if not _CONFUSABLE_CHARS.isdisjoint(raw.lower()):
-        for word in _WORD.findall(raw.lower()):
-            if not _CONFUSABLE_CHARS.isdisjoint(word) and any("a" <= c <= "z" for c in word):
-                meta["mixed_script_word"] = 1.0
-                break
-    if _SPACED.search(raw.lower()):
+    lower = raw.lower()
+    if not raw.isascii():  # invisible, look-alike and full-width characters are not ASCII
+        if _INVISIBLE_NOT_BOM.search(raw):
+            meta["invisible_chars"] = 1.0
+        if not _CONFUSABLE_CHARS.isdisjoint(lower):
+            for word in _WORD.findall(lower):
+                if not _CONFUSABLE_CHARS.isdisjoint(word) and any("a" <= c <= "z" for c in word):
+                    meta["mixed_script_word"] = 1.0
+                    break
+    if _SPACED.search(lower):
         meta["spaced_letters"] = 1.0
-    if any(0xFF01 <= ord(ch) <= 0xFF5E for ch in raw):
+    if not raw.isascii() and _FULLWIDTH.search(raw):
         meta["fullwidth_chars"] = 1.0
 
 
-def _links(text: str, raw: str, meta: dict[str, float]) -> set[str]:
-    urls = find_urls(fold(strip_bbcode(strip_html(raw))))
+def _links(text: str, raw: str, flat: str, meta: dict[str, float]) -> set[str]:
+    urls = find_urls(flat)
     hosts = {url_host(u) for u in urls} - {""}
     if urls:
         meta["has_link"] = 1.0
@@ -245,11 +269,12 @@ def _request(record: Mapping[str, Any], meta: dict[str, float]) -> None:
 def prepare(record: Mapping[str, Any]) -> PreparedComment:
     """Normalised text plus metadata signals for one comment record."""
     raw = _field(record, "content").replace("\ufeff", "")
-    text = normalize_text(raw)
+    flat = flatten(raw)
+    text = normalize_flat(flat)  # = normalize_text(raw), sharing the flattening with _links
     meta: dict[str, float] = {}
     _text_shape(raw, meta)
     _obfuscation(raw, meta)
-    hosts = _links(text, raw, meta)
+    hosts = _links(text, raw, flat, meta)
     _author(record, hosts, meta)
     _request(record, meta)
     if not any(_field(record, name) for name in OPTIONAL_SIGNAL_FIELDS):

@@ -98,6 +98,14 @@ _SPACED = re.compile(r"(?<!\w)(?:[^\W\d_][ .\-_*]){3,}[^\W\d_](?!\w)")
 _SPACE_RUN = re.compile(r"\s+")
 _REPEAT_RUN = re.compile(r"(.)\1{3,}")
 
+# Cheap necessary conditions, checked before the slower substitutions above: text without a
+# match for the hint cannot contain a match for the full pattern, so skipping is exact.
+# Every URL has "://", "www." or a dot before a TLD letter (the upper-case variants cover the
+# characters that IGNORECASE folds onto a-z: "K" KELVIN SIGN, "ſ" LONG S, "ı" DOTLESS I).
+_URL_HINT = re.compile(r"://|www\.|\.[a-z\u017f\u0131\u212a]", re.IGNORECASE)
+# Every phone number has seven digits, each at most two separators from the previous one.
+_PHONE_HINT = re.compile(r"\d(?:[\s().\-]{0,2}\d){6}")
+
 
 class _TextAndLinks(HTMLParser):
     """Collects visible text plus the targets and alt texts that HTML hides from a reader."""
@@ -159,16 +167,23 @@ def fold(text: str) -> str:
 
     Lower-cases. Idempotent: ``fold(fold(x)) == fold(x)``.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).lower()
-    if not _CONFUSABLE_CHARS.isdisjoint(text):
+    text = unicodedata.normalize("NFKC", text)
+    ascii_only = text.isascii()  # invisible characters and look-alikes are all outside ASCII
+    if not ascii_only:
+        text = text.translate(_INVISIBLE)
+    text = text.lower()
+    if not ascii_only and not _CONFUSABLE_CHARS.isdisjoint(text):
         text = " ".join(_fold_confusables(word) for word in text.split(" "))
     text = _SPACED.sub(_join_spaced, text)
-    text = _LEET_WORD.sub(_fold_leet, text)
+    if _LEET_INTERIOR.search(text):  # otherwise no word has leetspeak to undo
+        text = _LEET_WORD.sub(_fold_leet, text)
     return _SPACE_RUN.sub(" ", text).strip()
 
 
 def find_urls(text: str) -> list[str]:
     """URLs in already-folded text, in order."""
+    if not _URL_HINT.search(text):
+        return []
     return [m.group(0).rstrip(".,;:!?") for m in _URL.finditer(text)]
 
 
@@ -190,15 +205,28 @@ def normalize_text(text: str) -> str:
     e-mail addresses and phone numbers become placeholders followed by the link's domain
     words, so "has a link to a .shop domain" is learnable without memorising one URL.
     """
-    text = fold(strip_bbcode(strip_html(text)))
-    text = _EMAIL.sub(EMAIL_TOKEN, text)
+    return normalize_flat(flatten(text))
+
+
+def flatten(text: str) -> str:
+    """HTML and BBCode flattened (link targets kept), then folded: the first half of
+    ``normalize_text``, which link signals also need."""
+    return fold(strip_bbcode(strip_html(text)))
+
+
+def normalize_flat(text: str) -> str:
+    """``normalize_text`` of text that ``flatten`` already produced."""
+    if "@" in text:
+        text = _EMAIL.sub(EMAIL_TOKEN, text)
 
     def link(match: re.Match[str]) -> str:
         host = url_host(match.group(0))
         tld = host.rsplit(".", 1)[-1] if "." in host else ""
         return f"{URL_TOKEN}{host.replace('.', ' ').replace('-', ' ')} xtld{tld} "
 
-    text = _URL.sub(link, text)
-    text = _PHONE.sub(PHONE_TOKEN, text)
+    if _URL_HINT.search(text):
+        text = _URL.sub(link, text)
+    if _PHONE_HINT.search(text):
+        text = _PHONE.sub(PHONE_TOKEN, text)
     text = _REPEAT_RUN.sub(r"\1\1\1", text)
     return _SPACE_RUN.sub(" ", text).strip()

@@ -1,0 +1,137 @@
+"""The faster ``prepare`` gives exactly what the straightforward version gave.
+
+``normalize.fold``/``normalize_text``/``find_urls`` skip substitutions that cannot match and
+``features._text_shape``/``_obfuscation`` count per distinct character; the reference versions
+below are the plain code they replaced, kept here so any drift shows up on real comments and on
+arbitrary Unicode.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from training import features, normalize
+from training.data import AUTHORED_CORPUS, available_public, load_authored, load_public, to_records
+from training.features import PreparedComment, prepare
+
+
+def ref_fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(normalize._INVISIBLE).lower()
+    if not normalize._CONFUSABLE_CHARS.isdisjoint(text):
+        text = " ".join(normalize._fold_confusables(word) for word in text.split(" "))
+    text = normalize._SPACED.sub(normalize._join_spaced, text)
+    text = normalize._LEET_WORD.sub(normalize._fold_leet, text)
+    return normalize._SPACE_RUN.sub(" ", text).strip()
+
+
+def ref_find_urls(text: str) -> list[str]:
+    return [m.group(0).rstrip(".,;:!?") for m in normalize._URL.finditer(text)]
+
+
+def ref_normalize_text(text: str) -> str:
+    text = ref_fold(normalize.strip_bbcode(normalize.strip_html(text)))
+    text = normalize._EMAIL.sub(normalize.EMAIL_TOKEN, text)
+
+    def link(match: re.Match[str]) -> str:
+        host = normalize.url_host(match.group(0))
+        tld = host.rsplit(".", 1)[-1] if "." in host else ""
+        return f"{normalize.URL_TOKEN}{host.replace('.', ' ').replace('-', ' ')} xtld{tld} "
+
+    text = normalize._URL.sub(link, text)
+    text = normalize._PHONE.sub(normalize.PHONE_TOKEN, text)
+    text = normalize._REPEAT_RUN.sub(r"\1\1\1", text)
+    return normalize._SPACE_RUN.sub(" ", text).strip()
+
+
+def ref_text_shape(raw: str, meta: dict[str, float]) -> None:
+    letters = [ch for ch in raw if ch.isalpha()]
+    n_chars = max(len(raw), 1)
+    n_letters = max(len(letters), 1)
+    meta["length_log"] = min(math.log1p(len(raw)) / 8.0, 1.0)
+    meta["caps_share"] = sum(ch.isupper() for ch in letters) / n_letters
+    meta["digit_share"] = sum(ch.isdigit() for ch in raw) / n_chars
+    meta["symbol_share"] = sum(not ch.isalnum() and not ch.isspace() for ch in raw) / n_chars
+    meta["exclamation_share"] = min(raw.count("!") / n_chars * 10, 1.0)
+    longest = max((len(m.group(0)) for m in re.finditer(r"(.)\1*", raw)), default=0)
+    meta["repeated_chars"] = 1.0 if longest >= 4 else 0.0
+    scripts = {features._script(ch) for ch in letters[:400]}
+    for script in scripts:
+        meta[f"script={script}"] = 1.0
+    if len(scripts) > 1:
+        meta["several_scripts"] = 1.0
+    if letters and len(letters) < 3:
+        meta["almost_no_letters"] = 1.0
+
+
+def ref_obfuscation(raw: str, meta: dict[str, float]) -> None:
+    if any(ord(ch) in normalize._INVISIBLE for ch in raw if ch != "\ufeff"):
+        meta["invisible_chars"] = 1.0
+    if not normalize._CONFUSABLE_CHARS.isdisjoint(raw.lower()):
+        for word in features._WORD.findall(raw.lower()):
+            if not normalize._CONFUSABLE_CHARS.isdisjoint(word) and any(
+                "a" <= c <= "z" for c in word
+            ):
+                meta["mixed_script_word"] = 1.0
+                break
+    if normalize._SPACED.search(raw.lower()):
+        meta["spaced_letters"] = 1.0
+    if any(0xFF01 <= ord(ch) <= 0xFF5E for ch in raw):
+        meta["fullwidth_chars"] = 1.0
+
+
+def ref_prepare(record: dict[str, Any]) -> PreparedComment:
+    raw = features._field(record, "content").replace("\ufeff", "")
+    text = ref_normalize_text(raw)
+    meta: dict[str, float] = {}
+    ref_text_shape(raw, meta)
+    ref_obfuscation(raw, meta)
+    flat = ref_fold(normalize.strip_bbcode(normalize.strip_html(raw)))
+    urls_before = ref_find_urls(flat)
+    hosts = features._links(text, raw, flat, meta)
+    assert normalize.find_urls(flat) == urls_before
+    features._author(record, hosts, meta)
+    features._request(record, meta)
+    if not any(features._field(record, name) for name in features.OPTIONAL_SIGNAL_FIELDS):
+        meta["content_only"] = 1.0
+    return PreparedComment(text=text, meta=meta)
+
+
+@pytest.fixture(scope="module")
+def corpus_records() -> list[dict[str, str]]:
+    frames = [load_public(name) for name in available_public()]
+    if AUTHORED_CORPUS.exists():
+        frames.append(load_authored())
+    if not frames:
+        pytest.skip("no corpora available")
+    frame = pd.concat(frames, ignore_index=True)
+    return to_records(frame.sample(n=min(len(frame), 1500), random_state=0))
+
+
+def test_prepare_unchanged_on_corpora(corpus_records: list[dict[str, str]]) -> None:
+    for record in corpus_records:
+        assert prepare(record) == ref_prepare(record), record["content"][:80]
+
+
+TRICKY = st.sampled_from(
+    [
+        *"aZ09 .-_*@$!?<>&;/:\n\t\u00a0\u200b\ufeff\u3000аеорсіο日ü€ſıKＡ１！",
+        *["http://", "www.", ".com", ".shop", "x@y.io", "+1 (555) 123-4567", "c4s1n0", "v i a"],
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=300), st.lists(TRICKY, max_size=60).map("".join)))
+def test_prepare_unchanged_on_any_text(text: str) -> None:
+    assert normalize.fold(text) == ref_fold(text)
+    assert normalize.normalize_text(text) == ref_normalize_text(text)
+    assert normalize.find_urls(text) == ref_find_urls(text)
+    assert prepare({"content": text}) == ref_prepare({"content": text})
