@@ -102,19 +102,21 @@ SITES = [
      "topics": ["linux", "programming-python", "programming-js", "wordpress", "databases",
                 "gaming", "crypto-news", "science", "photography", "personal-finance",
                 "small-business"]},
-    {"url": "https://carnet-de-cuisine.example", "langs": ["fr"], "style": "date",
+    {"url": "https://carnet-de-bord.example", "langs": ["fr"], "style": "date",
      "topics": ["*"]},
-    {"url": "https://la-mesa-de-lucia.example", "langs": ["es"], "style": "slug",
+    {"url": "https://cuaderno-de-lucia.example", "langs": ["es"], "style": "slug",
      "topics": ["*"]},
-    {"url": "https://diario-da-horta.example", "langs": ["pt"], "style": "query",
+    {"url": "https://diario-da-rita.example", "langs": ["pt"], "style": "query",
      "topics": ["*"]},
-    {"url": "https://pane-e-codice.example", "langs": ["it"], "style": "date",
+    {"url": "https://appunti-sparsi.example", "langs": ["it"], "style": "date",
      "topics": ["*"]},
     {"url": "https://po-godzinach.example", "langs": ["pl"], "style": "slug",
      "topics": ["*"]},
     {"url": "https://zametki-na-polyakh.example", "langs": ["ru"], "style": "date",
      "topics": ["*"]},
-    {"url": "https://fiets-en-keuken.example", "langs": ["nl"], "style": "slug",
+    {"url": "https://notities-van-noor.example", "langs": ["nl"], "style": "slug",
+     "topics": ["*"]},
+    {"url": "https://kurashi-no-memo.example", "langs": ["ja"], "style": "query",
      "topics": ["*"]},
 ]
 
@@ -184,6 +186,9 @@ TOPIC_WORDS = {
     "ru": {"cooking": "retsept", "travel": "puteshestvie", "gardening": "ogorod"},
     "nl": {"cooking": "recept", "travel": "reisverslag", "gardening": "moestuin",
            "cycling": "fietstocht"},
+    "ja": {"cooking": "ryouri", "travel": "tabi", "gardening": "kateisaien",
+           "programming-python": "python", "linux": "linux", "health": "kenkou",
+           "parenting": "kosodate", "books": "dokusho"},
 }
 SLUG_SUFFIX = {
     "de": ["erfahrungen", "tipps", "teil-2", "schritt-fuer-schritt", "fazit", "anleitung"],
@@ -194,6 +199,7 @@ SLUG_SUFFIX = {
     "pl": ["moje-porady", "poradnik", "krok-po-kroku", "czesc-2", "wrazenia"],
     "ru": ["moi-sovety", "podrobno", "shag-za-shagom", "chast-2", "opyt"],
     "nl": ["mijn-tips", "stap-voor-stap", "deel-2", "ervaringen", "handleiding"],
+    "ja": ["memo", "matome", "kansou", "yarikata", "sono-2"],
     "en": ["notes", "a-beginners-guide", "lessons-learned", "revisited", "part-2"],
 }
 
@@ -221,6 +227,8 @@ FIRST = {
            "Andrey", "Natalia", "Pavel", "Irina"],
     "nl": ["Daan", "Sanne", "Bram", "Lotte", "Jeroen", "Femke", "Thijs", "Anouk", "Pieter",
            "Eva", "Ruben", "Marloes"],
+    "ja": ["Yuki", "Haruto", "Aoi", "Sota", "Yui", "Ren", "Hina", "Kenta", "Misaki", "Daiki",
+           "Sakura", "Takumi"],
 }
 LAST = {
     "en": ["Smith", "Taylor", "Brown", "Wilson", "Evans", "Walker", "Hughes", "Clarke",
@@ -242,6 +250,8 @@ LAST = {
            "Lebedeva"],
     "nl": ["de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit",
            "Meijer", "de Boer", "Mulder"],
+    "ja": ["Sato", "Suzuki", "Takahashi", "Tanaka", "Ito", "Watanabe", "Yamamoto",
+           "Nakamura", "Kobayashi", "Kato"],
 }
 HANDLE_BITS = ["pixel", "coffee", "night", "owl", "moss", "river", "byte", "fox", "maple",
                "tinker", "north", "quiet", "lazy", "retro", "salt", "berry", "wolf", "cloud"]
@@ -257,6 +267,8 @@ PROVIDERS = {
     "pl": ["gmail.com"] * 3 + ["wp.pl", "onet.pl", "o2.pl", "interia.pl"],
     "ru": ["gmail.com", "yandex.ru", "yandex.ru", "mail.ru", "mail.ru", "rambler.ru"],
     "nl": ["gmail.com"] * 3 + ["ziggo.nl", "kpnmail.nl", "hotmail.nl", "outlook.com"],
+    "ja": ["gmail.com"] * 3 + ["yahoo.co.jp", "yahoo.co.jp", "icloud.com", "docomo.ne.jp",
+                               "ezweb.ne.jp", "outlook.jp"],
 }
 # Invented throw-away / odd mail domains used by spammers.
 # (Invented names on real TLDs: the reserved ".example" TLD is kept for the blogs only,
@@ -509,9 +521,15 @@ class Post:
         if site["style"] == "date":
             self.permalink = f"{site['url']}/{pub:%Y}/{pub:%m}/{self.slug}/"
         elif site["style"] == "query":
-            self.permalink = f"{site['url']}/?p={rng.randint(40, 4800)}"
+            self.post_id = rng.randint(40, 4800)
+            self.permalink = f"{site['url']}/?p={self.post_id}"
         else:
             self.permalink = f"{site['url']}/{self.slug}/"
+
+    def next_post_id(self) -> None:
+        """Resolve a ``?p=`` clash with another post of the same site."""
+        self.post_id += 1
+        self.permalink = f"{self.site['url']}/?p={self.post_id}"
 
 
 def assign_ham_posts(seed: int, ham: list[dict]) -> dict[str, Post]:
@@ -536,6 +554,13 @@ def assign_ham_posts(seed: int, ham: list[dict]) -> dict[str, Post]:
                 post = Post(seed, site, lang, topic, index)
             posts[rec["id"]] = post
             in_post += 1
+    taken: set[str] = set()
+    distinct = {(p.site["url"], p.slug): p for p in posts.values()}
+    for key in sorted(distinct):
+        post = distinct[key]
+        while post.permalink in taken:
+            post.next_post_id()
+        taken.add(post.permalink)
     return posts
 
 
