@@ -3,8 +3,8 @@
 ``upgrade(url)`` brings a database to the newest schema; the service calls it at
 start-up and the tests call it on empty databases. For new revisions::
 
-    python -m service.storage.migrate revision -m "add x" --url sqlite:///var/dev.db
-    python -m service.storage.migrate upgrade --url postgresql+psycopg://host/db
+    python -m service.storage revision -m "add x" --url sqlite:///var/dev.db
+    python -m service.storage upgrade --url postgresql+psycopg://host/db
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def current_revision(bind: str | Engine) -> str | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line for developers: upgrade, downgrade, current, revision."""
-    parser = argparse.ArgumentParser(prog="python -m service.storage.migrate")
+    parser = argparse.ArgumentParser(prog="python -m service.storage")
     parser.add_argument("action", choices=["upgrade", "downgrade", "current", "revision"])
     parser.add_argument("--url", required=True, help="database URL")
     parser.add_argument("--revision", default=None, help="target of upgrade or downgrade")
@@ -95,6 +95,3 @@ def main(argv: list[str] | None = None) -> None:
         with _connected(args.url) as connection:
             command.revision(alembic_config(connection), message=args.message, autogenerate=True)
 
-
-if __name__ == "__main__":
-    main()

@@ -7,6 +7,8 @@ records in ``records.py``. Every change here needs a new Alembic revision in
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -37,6 +39,20 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def all_metadata() -> MetaData:
+    """``Base.metadata`` after importing every module of the package that may add tables.
+
+    Tables declared outside this module (``accounts.py``) only join the metadata once
+    their module is imported; autogenerate and the migration tests must see them all,
+    or a new revision would drop them.
+    """
+    package = __name__.rpartition(".")[0]
+    for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        if not module.name.startswith("_") and not module.ispkg:
+            importlib.import_module(f"{package}.{module.name}")
+    return Base.metadata
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from service.storage.schema import Base, UTCDateTime
+from service.storage.schema import UTCDateTime, all_metadata
 
 
 def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -23,13 +23,14 @@ def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | 
 
 
 config = context.config
+target_metadata = all_metadata()
 connection = config.attributes.get("connection")
 
 if context.is_offline_mode():
     url = config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("offline migrations need the sqlalchemy.url option")
-    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
+    context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 elif connection is None:
@@ -37,7 +38,7 @@ elif connection is None:
 else:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
