@@ -1,4 +1,4 @@
-"""Command line: ``python -m service serve``."""
+"""Command line: ``python -m service serve|keys|sites|retrain|purge|privacy|models``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import uvicorn
 
-from service import cli
+from service import cli, maintenance
 from service.app import create_app
 from service.settings import Settings
 
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the HTTP API (HOST, PORT, SLUICE_* settings)")
     serve.set_defaults(func=cmd_serve)
     cli.add_commands(sub)
+    maintenance.add_commands(sub)
     args = root.parse_args(argv)
     return int(args.func(args, Settings()))
 

@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline
 MODEL_FILE = "model.joblib"
 CARD_FILE = "card.json"
 CURRENT_FILE = "CURRENT"
+HISTORY_FILE = "HISTORY"
 
 
 class ModelRejected(RuntimeError):
@@ -146,3 +147,19 @@ def set_current(models_dir: Path, version: str) -> None:
     if not (models_dir / version / CARD_FILE).is_file():
         raise ModelRejected(f"{models_dir / version}: no such model version")
     _atomic_write(models_dir / CURRENT_FILE, version + "\n")
+    with (models_dir / HISTORY_FILE).open("a", encoding="utf-8") as history:
+        history.write(f"{datetime.now(UTC).isoformat(timespec='seconds')} {version}\n")
+
+
+def previous_version(models_dir: Path) -> str | None:
+    """The version that was current before the current one (for roll-back)."""
+    try:
+        lines = (models_dir / HISTORY_FILE).read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        return None
+    versions = lines[1::2]
+    current = current_version(models_dir)
+    for version in reversed(versions):
+        if version != current and (models_dir / version / CARD_FILE).is_file():
+            return version
+    return None
