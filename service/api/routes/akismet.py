@@ -35,7 +35,8 @@ async def _call(request: Request) -> AkismetCall:
 
 def _response(reply: Reply) -> Response:
     response = Response(reply.body, status_code=reply.status, media_type=reply.media_type)
-    # Appended raw so the names keep Akismet's casing (``X-akismet-guid``) on the wire.
+    # Appended raw so the names keep Akismet's casing (``X-akismet-guid``) where the HTTP
+    # server preserves it (h11 does; httptools lowercases, which every client tolerates).
     for name, value in reply.headers:
         response.raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
     return response
