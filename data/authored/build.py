@@ -906,7 +906,8 @@ SPAM_WORDS = {
 def keyword_spans(text: str, rng: random.Random, k: int) -> list[tuple[int, int]]:
     """Pick up to k word spans to disguise, preferring known spam words, never inside
     URLs, tags or e-mail addresses."""
-    words = [m for m in TOKEN_RE.finditer(text) if WORD_RE.fullmatch(m.group(0))]
+    words = [m for m in TOKEN_RE.finditer(text)
+             if WORD_RE.fullmatch(m.group(0)) and len(m.group(0)) <= 15]
     if not words:
         return []
     hot = [m for m in words if m.group(0).lower() in SPAM_WORDS]
