@@ -1103,11 +1103,13 @@ def build(raw_dir: Path, seed: int) -> tuple[list[dict], list[str]]:
     rng = rng_for(seed, "obfuscation-sample")
     sources = sorted(spam, key=lambda r: r["id"])
     n_obf = min(N_OBFUSCATED, len(sources))
-    chosen = sorted(rng.sample(range(len(sources)), n_obf)) if sources else []
+    order = rng.sample(range(len(sources)), len(sources))  # shuffled; take the first n_obf
     used = set(seen)
     technique_counts: Counter = Counter()
     n = 0
-    for i in chosen:
+    for i in order:
+        if n >= n_obf:
+            break
         src = sources[i]
         for attempt in range(6):
             orng = rng_for(seed, "obfuscate", src["id"], attempt)
@@ -1173,8 +1175,11 @@ def serialise(rows: list[dict]) -> bytes:
 # Reporting
 # --------------------------------------------------------------------------------------
 def md_table(header: list[str], body: list[list[object]]) -> str:
+    def numeric(i: int) -> bool:
+        return all(re.fullmatch(r"[\d.%-]+", str(row[i]).strip("*")) for row in body)
+
     lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+             "|" + "|".join("---:" if numeric(i) else "---" for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
     return "\n".join(lines)
 
