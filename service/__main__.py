@@ -10,6 +10,7 @@ import uvicorn
 
 from service import cli, maintenance
 from service.app import create_app
+from service.dashboard import cli as dashboard_cli
 from service.settings import Settings
 
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=cmd_serve)
     cli.add_commands(sub)
     maintenance.add_commands(sub)
+    dashboard_cli.add_commands(sub)
     args = root.parse_args(argv)
     return int(args.func(args, Settings()))
 
