@@ -1,4 +1,5 @@
-"""One app per module (loading the model is the slow part); every test gets its own site and key.
+"""One app per module and database backend (loading the model is the slow part); every test
+gets its own site and key, so tests never see each other's counters.
 
 The site's URL differs per test, but Akismet clients may send any ``blog``: the key decides
 the site, so tests keep sending ``https://blog.example``.
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from service.app import create_app
 from service.settings import Settings
@@ -20,13 +22,24 @@ from service.storage import Site
 _numbers = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ],
+)
 def shared_client(
-    models_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
+    database_url = None
+    if request.param == "postgres":
+        engine: Engine = request.getfixturevalue("postgres_engine")
+        database_url = engine.url.render_as_string(hide_password=False)
     settings = Settings(
         models_dir=models_dir,
         data_dir=tmp_path_factory.mktemp("akismet-data"),
+        database_url=database_url,
         secret_key="test-secret",
         admin_token="test-admin-token",
         model_reload_seconds=0,
