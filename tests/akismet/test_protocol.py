@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.settings import Settings
-from service.storage import Site, Storage
+from service.storage import DatabaseUnavailable, Site, Storage
 
 FORM = "application/x-www-form-urlencoded"
 BLOG = "https://blog.example"
@@ -625,3 +625,17 @@ def test_get_stats_counts_checks_and_feedback(
         "false_positives": 1,
         "accuracy": 50.0,
     }
+
+
+def test_database_outage_is_a_503_clients_retry(  # type: ignore[no-untyped-def]
+    anonymous_client: TestClient, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(**_: object) -> None:
+        raise DatabaseUnavailable("database unavailable (OperationalError)")
+
+    monkeypatch.setattr(storage_of(anonymous_client), "find_key", down)
+    response = post(anonymous_client, "/1.1/comment-check", form(api_key=api_key, blog=BLOG))
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.headers["x-akismet-error"]
+    assert response.headers["x-akismet-guid"]
