@@ -22,6 +22,7 @@ from training.evaluate import (
     grouped_folds,
     grouped_split,
 )
+from training.features import OPTIONAL_SIGNAL_FIELDS
 from training.gate import compare
 from training.pipeline import ModelParams, build_pipeline
 from training.report import write_report
@@ -52,6 +53,7 @@ class TrainingRun:
     cross_source: bool = False
     cutoff_folds: int = 4
     champion: artifacts.LoadedModel | None = None
+    metadata_dropout: float = 0.3
 
 
 def describe_source(name: str, path: Path, frame: pd.DataFrame, weight: float) -> SourceInfo:
@@ -66,7 +68,25 @@ def describe_source(name: str, path: Path, frame: pd.DataFrame, weight: float) -
     )
 
 
-def _fit(pipeline: Any, frame: pd.DataFrame) -> Any:
+def drop_metadata(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
+    """Blank each optional field of each row with probability ``share``.
+
+    Clients send different subsets of the optional fields (the JSON API may get content
+    alone, WordPress sends everything). Without this, the model would learn that a field's
+    mere absence means something, which is an artefact of how each corpus was collected.
+    """
+    if share <= 0:
+        return frame
+    rng = np.random.default_rng(seed)
+    frame = frame.copy()
+    for name in OPTIONAL_SIGNAL_FIELDS:
+        drop = rng.random(len(frame)) < share
+        frame.loc[drop, name] = ""
+    return frame
+
+
+def _fit(pipeline: Any, frame: pd.DataFrame, *, dropout: float = 0.0, seed: int = 0) -> Any:
+    frame = drop_metadata(frame, dropout, seed)
     return pipeline.fit(
         to_records(frame),
         frame["label"].to_numpy(),
@@ -85,7 +105,12 @@ def out_of_fold_scores(run: TrainingRun, frame: pd.DataFrame) -> np.ndarray:
         grouped_folds(frame, n_splits=run.cutoff_folds, seed=run.seed), start=1
     ):
         log.info("cut-off fold %d/%d: fitting on %d rows", i, run.cutoff_folds, len(fit_rows))
-        model = _fit(build_pipeline(run.params, seed=run.seed), frame.iloc[fit_rows])
+        model = _fit(
+            build_pipeline(run.params, seed=run.seed),
+            frame.iloc[fit_rows],
+            dropout=run.metadata_dropout,
+            seed=run.seed + i,
+        )
         scores[score_rows] = spam_scores(model, frame.iloc[score_rows])
     return scores
 
@@ -122,7 +147,12 @@ def train(run: TrainingRun) -> Path:
     log.info("cut-offs: %s", cutoffs)
 
     log.info("fitting on the training part (%d rows)", len(train_part))
-    model = _fit(build_pipeline(run.params, seed=run.seed), train_part)
+    model = _fit(
+        build_pipeline(run.params, seed=run.seed),
+        train_part,
+        dropout=run.metadata_dropout,
+        seed=run.seed,
+    )
     held_scores = spam_scores(model, test_part)
     y_test = test_part["label"].to_numpy()
     evaluation: dict[str, Any] = {
@@ -145,7 +175,12 @@ def train(run: TrainingRun) -> Path:
         for name in sorted(frame["source"].unique()):
             held = frame["source"] == name
             log.info("cross-source: fitting without %s", name)
-            other = _fit(build_pipeline(run.params, seed=run.seed), frame[~held])
+            other = _fit(
+                build_pipeline(run.params, seed=run.seed),
+                frame[~held],
+                dropout=run.metadata_dropout,
+                seed=run.seed,
+            )
             evaluation["cross_source"][name] = evaluate_scores(
                 frame.loc[held, "label"].to_numpy(), spam_scores(other, frame[held]), cutoffs
             )
@@ -168,6 +203,7 @@ def train(run: TrainingRun) -> Path:
         },
         "params": run.params.as_dict(),
         "policy": asdict(run.policy),
+        "metadata_dropout": run.metadata_dropout,
         "cutoffs": cutoffs.as_dict(),
         "evaluation": evaluation,
         "training_seconds": round(time.perf_counter() - started, 1),
