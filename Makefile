@@ -26,6 +26,7 @@ serve: install
 
 ## make test: the whole test suite (what CI runs)
 test: install
+	npm ci --prefix tests/clients/node --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
