@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from service.api.routes import admin, akismet, comments, health
+from service.edge import RequestContext
 from service.errors import install_error_handlers
-from service.limits import BodySizeLimit
+from service.limits import BodySizeLimit, TimeLimit
+from service.logs import install_record_factory
 from service.models import ModelHolder
 from service.moderation import Moderation
 from service.settings import Settings
@@ -43,6 +45,7 @@ def open_storage(settings: Settings) -> Storage:
 def create_app(settings: Settings | None = None, *, storage: Storage | None = None) -> FastAPI:
     """Build the app; ``storage`` is injected by tests, otherwise opened from ``settings``."""
     settings = settings or Settings()
+    install_record_factory()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,5 +80,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(comments.router)
     app.include_router(akismet.router)
     app.include_router(admin.router)
+    app.add_middleware(TimeLimit, seconds=settings.request_timeout_seconds)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)
     return app

@@ -64,6 +64,11 @@ class TooLarge(ServiceError):
     code = "body_too_large"
 
 
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 def error_body(
     code: str, message: str, details: list[dict[str, str]] | None = None
 ) -> dict[str, Any]:
@@ -73,6 +78,14 @@ def error_body(
 def _field_path(location: tuple[Any, ...]) -> str:
     parts = [str(p) for p in location if p != "body"]
     return ".".join(parts) or "body"
+
+
+def _validation_detail(error: Any) -> dict[str, str]:
+    if error.get("type") == "json_invalid":  # the position is not a field
+        reason = str((error.get("ctx") or {}).get("error", ""))
+        return {"field": "body", "message": f"malformed JSON: {reason}".rstrip(": ")}
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    return {"field": _field_path(tuple(error.get("loc", ()))), "message": message}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -94,13 +107,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
-            for e in exc.errors()
-        ]
+        details = [_validation_detail(e) for e in exc.errors()]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
         return JSONResponse(
             error_body("invalid_request", summary or "invalid request", details), status_code=422
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The traceback is logged by the server; the client gets JSON and an id to quote.
+        request_id = getattr(request.state, "request_id", "-")
+        return JSONResponse(
+            error_body("internal_error", f"internal error; quote request id {request_id}"),
+            status_code=500,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -1,10 +1,15 @@
-"""Request body limit enforced while the body streams in, before anything reads it whole."""
+"""Per-request limits: the body size (enforced while the body streams in, before anything
+reads it whole) and the time until a response starts."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
 
 
 class _BodyTooLarge(Exception):
@@ -75,3 +80,65 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if not started:
                 await self._reject(send)
+
+
+class TimeLimit:
+    """Answer 503 (``timeout``) when no response has started within ``seconds``.
+
+    The request keeps running in the background (a thread cannot be interrupted), but its
+    answer is dropped: the client is free to retry. Work that must not be lost is made
+    durable before it is acknowledged (see ``service.spool``), so a late finish is harmless.
+    Once a response has started (a stream), it is never cut.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = timed_out = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if timed_out:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        if task in done or started:
+            await task
+            return
+        timed_out = True
+        task.cancel()  # an async handler stops here; a thread finishes on its own
+        task.add_done_callback(_log_late_failure)
+        log.warning("request timed out after %.1f s: %s", self.seconds, scope.get("path", ""))
+        body = json.dumps(
+            {
+                "error": "timeout",
+                "message": f"no answer within {self.seconds:g} seconds; try again",
+                "details": [],
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"retry-after", b"1"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _log_late_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("request failed after its time limit", exc_info=task.exception())

@@ -3,13 +3,42 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-Short = Annotated[str, Field(max_length=512)]
-UrlText = Annotated[str, Field(max_length=2048)]
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\<>\"`]")
+
+
+def _no_nul(value: str) -> str:
+    """NUL cannot be stored in PostgreSQL text and has no place in a comment."""
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    return value
+
+
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL with a host, or empty (the platform knows none)."""
+    if not value:
+        return value
+    if _URL_FORBIDDEN.search(value):
+        raise ValueError("is not a URL: contains spaces, control characters or quotes")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError("is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host, or empty")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Short = Annotated[Text, Field(max_length=512)]
+UrlText = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
 
 
 class CommentIn(BaseModel):
@@ -19,17 +48,17 @@ class CommentIn(BaseModel):
 
     content: Annotated[str, Field(min_length=1, max_length=65_536)]
     author_name: Short | None = None
-    author_email: Annotated[str, Field(max_length=320)] | None = None
+    author_email: Annotated[Text, Field(max_length=320)] | None = None
     author_url: UrlText | None = None
     user_ip: Annotated[str, Field(max_length=64)] | None = None
-    user_agent: Annotated[str, Field(max_length=1024)] | None = None
+    user_agent: Annotated[Text, Field(max_length=1024)] | None = None
     referrer: UrlText | None = None
     permalink: UrlText | None = None
-    comment_type: Annotated[str, Field(max_length=64)] | None = None
-    lang: Annotated[str, Field(max_length=64)] | None = None
+    comment_type: Annotated[Text, Field(max_length=64)] | None = None
+    lang: Annotated[Text, Field(max_length=64)] | None = None
     created_at: datetime | None = None
     post_published_at: datetime | None = None
-    honeypot: Annotated[str, Field(max_length=1024)] | None = None
+    honeypot: Annotated[Text, Field(max_length=1024)] | None = None
     site: UrlText | None = None
 
     @field_validator("content")
@@ -96,7 +125,7 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: Literal["spam", "ham"] = Field(description="what the comment really is")
-    reporter: Annotated[str, Field(max_length=200)] | None = Field(
+    reporter: Annotated[Text, Field(max_length=200)] | None = Field(
         None, description="who made the call (moderator login)"
     )
     comment: CommentIn | None = Field(

@@ -13,13 +13,14 @@ from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import AdminDep, ModerationDep
+from service.api.jsonbody import StrictJsonRoute
 from service.api.schemas import ErrorOut
 from service.errors import NotFoundError
 from service.storage import ApiKey, Site, Storage
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=StrictJsonRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (401, 404, 409, 422, 503)
+    code: {"model": ErrorOut} for code in (401, 404, 409, 413, 415, 422, 429, 503)
 }
 SiteId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]

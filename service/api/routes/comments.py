@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Request, status
 
 from service.api.deps import KeyDep, ModerationDep
+from service.api.jsonbody import StrictJsonRoute
 from service.api.schemas import (
     BatchIn,
     BatchOut,
@@ -19,9 +20,9 @@ from service.api.schemas import (
 from service.errors import BadRequest, NotFoundError
 from service.moderation import CheckResult
 
-router = APIRouter(prefix="/v1", tags=["comments"])
+router = APIRouter(prefix="/v1", tags=["comments"], route_class=StrictJsonRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 404, 413, 422, 503)
+    code: {"model": ErrorOut} for code in (400, 401, 404, 413, 415, 422, 429, 503)
 }
 
 
