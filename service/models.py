@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from service.scoring import Scorer
@@ -21,8 +22,16 @@ class ModelHolder:
     loading never replaces a working one.
     """
 
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(
+        self,
+        models_dir: Path,
+        *,
+        on_loaded: Callable[[str], None] | None = None,
+        on_rejected: Callable[[], None] | None = None,
+    ) -> None:
         self.models_dir = models_dir
+        self._on_loaded = on_loaded
+        self._on_rejected = on_rejected
         self.scorer: Scorer | None = None
         self.last_error: str | None = None
         self.reloads = 0
@@ -53,6 +62,8 @@ class ModelHolder:
             except ModelRejected as exc:
                 if self.last_error != str(exc):
                     log.error("model %s not loaded: %s", version, exc)
+                    if self._on_rejected:
+                        self._on_rejected()
                 self.last_error = str(exc)
                 return False
             previous = self.scorer.version if self.scorer else None
@@ -60,4 +71,6 @@ class ModelHolder:
             self.last_error = None
             self.reloads += 1
             log.info("serving model %s (was %s)", version, previous)
+            if self._on_loaded:
+                self._on_loaded(version)
             return True

@@ -1,0 +1,149 @@
+"""Prometheus metrics for one app instance.
+
+Each app gets its own ``CollectorRegistry`` (tests build many apps in one process). With
+several uvicorn workers, set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory before start:
+every worker then writes its samples there and ``/metrics`` merges them, so a scrape sees the
+whole server rather than one random worker.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess as prometheus_multiprocess
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
+class Metrics:
+    """The service's series; domain code reports events through the small methods below."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "sluice_http_requests",
+            "HTTP requests by route template, method and status",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "sluice_http_request_duration_seconds",
+            "Time to answer, by route template",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.verdicts = Counter(
+            "sluice_verdicts", "Checks by site and verdict", ["site", "verdict"], registry=r
+        )
+        self.feedback = Counter(
+            "sluice_feedback",
+            "Moderator feedback by label and source",
+            ["label", "source"],
+            registry=r,
+        )
+        self.model = Gauge(
+            "sluice_model_info",
+            "The served model (value 1)",
+            ["version"],
+            registry=r,
+            multiprocess_mode="liveall",
+        )
+        self.reloads = Counter(
+            "sluice_model_reloads", "Model loads by outcome", ["outcome"], registry=r
+        )
+        self.spool_depth = Gauge(
+            "sluice_spool_depth",
+            "Records waiting in the local spool for the database",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.rate_limited = Counter(
+            "sluice_rate_limited", "Requests refused by a rate limit", ["scope"], registry=r
+        )
+        self._served: str | None = None
+
+    def check(self, site_id: int, verdict: str) -> None:
+        self.verdicts.labels(site=str(site_id), verdict=verdict).inc()
+
+    def feedback_received(self, label: str, source: str) -> None:
+        self.feedback.labels(label=label, source=source).inc()
+
+    def model_loaded(self, version: str) -> None:
+        if self._served:
+            self.model.remove(self._served)
+        self.model.labels(version=version).set(1)
+        self._served = version
+        self.reloads.labels(outcome="loaded").inc()
+
+    def model_rejected(self) -> None:
+        self.reloads.labels(outcome="rejected").inc()
+
+    def exposition(self) -> Response:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            prometheus_multiprocess.MultiProcessCollector(registry)
+        else:
+            registry = self.registry
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (``/v1/comments/{check_id}/feedback``), never the raw
+    path, so label values stay few and carry no ids."""
+    app = scope.get("app")
+    router = getattr(app, "router", None)
+    for route in getattr(router, "routes", []):
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return getattr(route, "path", "other")
+    return "unmatched"
+
+
+class MetricsMiddleware:
+    """Counts every request and times it, by route template and status."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            route = route_template(scope)
+            self.metrics.requests.labels(
+                route=route, method=scope["method"], status=str(status)
+            ).inc()
+            self.metrics.latency.labels(route=route).observe(time.perf_counter() - started)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics = request.app.state.metrics
+    return metrics.exposition()
