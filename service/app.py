@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from service.api.routes import admin, akismet, comments, health
+from service.dashboard import routes as dashboard
 from service.edge import RequestContext
 from service.errors import install_error_handlers
 from service.limits import BodySizeLimit, TimeLimit
@@ -80,6 +81,9 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(comments.router)
     app.include_router(akismet.router)
     app.include_router(admin.router)
+    app.include_router(dashboard.router)
+    app.mount(dashboard.STATIC_PATH, dashboard.static_files(), name="dashboard-static")
+    app.add_middleware(dashboard.LatencyMiddleware)
     app.add_middleware(TimeLimit, seconds=settings.request_timeout_seconds)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)

@@ -7,7 +7,7 @@ the current version). Password hashing is made cheap here; one test checks the r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 from dashboard_support import PASSWORD, Dash, World
@@ -68,3 +68,13 @@ def admin(world: World) -> Dash:
 @pytest.fixture
 def moderator(world: World) -> Dash:
     return world.client(world.moderator)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the test item, so fixtures can tell a failed test."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from service.storage import Site, Storage
 from service.storage.accounts import Accounts, DashboardUser
+from training import artifacts
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -88,3 +92,20 @@ def record(
         else [{"feature": "words__casino", "label": "word “casino”", "weight": 2.0}],
     )
     return check.id
+
+
+def copy_registry(source: Path, target: Path) -> tuple[str, str]:
+    """A registry with ``source``'s current model under its own name (current) and a copy
+    of it under a later name whose card says so; returns ``(current, newer)``."""
+    current = artifacts.current_version(source)
+    assert current
+    newer = f"{current}-b"
+    target.mkdir(parents=True)
+    shutil.copytree(source / current, target / current)
+    shutil.copytree(source / current, target / newer)
+    card_path = target / newer / artifacts.CARD_FILE
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card["version"] = newer
+    card_path.write_text(json.dumps(card), encoding="utf-8")
+    artifacts.set_current(target, current)
+    return current, newer
