@@ -17,8 +17,16 @@ import numpy as np
 from scipy.special import expit
 
 from training.artifacts import LoadedModel
-from training.features import feature_label
+from training.features import PreparedComment, feature_label
 from training.verdicts import Cutoffs, Verdict
+
+# Hashed columns (``training.outofcore``) have no names: their reasons name the kind of signal.
+HASHED = "(hashed)"
+HASHED_LABELS = {
+    f"words__{HASHED}": ("word", "words and word pairs in the text"),
+    f"chars__{HASHED}": ("chars", "spelling patterns in the text"),
+    f"meta__{HASHED}": ("meta", "metadata signals (author, links, request)"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +85,14 @@ class Scorer:
                 if branch != "meta"
                 else transformer.named_steps["vectorize"]
             )
-            if branch == "meta":
+            if branch == "meta" and hasattr(last, "feature_names_"):
                 inner = list(last.feature_names_)
-            else:
+            elif hasattr(last, "get_feature_names_out"):
                 inner = list(last.get_feature_names_out())
+            else:  # hashed features (out-of-core model): one shared name per branch
+                width = transformer.transform([PreparedComment(text="")]).shape[1]
+                names.extend([f"{branch}__{HASHED}"] * width)
+                continue
             names.extend(f"{branch}__{name}" for name in inner)
         return np.asarray(names, dtype=object)
 
@@ -128,7 +140,7 @@ class Scorer:
         present = set(matrix.indices[start:end].tolist())
         for column, share in zip(columns, shares, strict=True):
             name = self._names[column]
-            kind, label = feature_label(name)
+            kind, label = HASHED_LABELS.get(name) or feature_label(name)
             key = "chars" if kind == "chars" else name
             grouped[key] = grouped.get(key, 0.0) + float(share)
             # A usual signal this comment lacks weighs too; say that it is absent.

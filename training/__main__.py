@@ -88,9 +88,17 @@ def build_run(args: argparse.Namespace) -> TrainingRun:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    run = build_run(args)
-    run.models_dir.mkdir(parents=True, exist_ok=True)
-    directory = train(run)
+    if args.out_of_core:
+        from training.outofcore import OutOfCoreRun, run_from_args, train_out_of_core
+
+        models_dir = _models_dir(args.models_dir)
+        run: TrainingRun | OutOfCoreRun = run_from_args(args, _champion(models_dir), models_dir)
+        run.models_dir.mkdir(parents=True, exist_ok=True)
+        directory = train_out_of_core(run)
+    else:
+        run = build_run(args)
+        run.models_dir.mkdir(parents=True, exist_ok=True)
+        directory = train(run)
     card = artifacts.read_card(directory)
     print(f"model {card['version']}: held-out {summary(card['evaluation']['held_out'])}")
     print(f"report: {directory / 'report.md'}")
@@ -183,6 +191,12 @@ def parser() -> argparse.ArgumentParser:
             help="also train without each source and test on it",
         )
         p.add_argument("--limit", type=int, help="train on a random sample of this many rows")
+        p.add_argument(
+            "--out-of-core",
+            action="store_true",
+            help="stream the data in chunks (hashed features, incremental fit): for exports "
+            "too large for memory",
+        )
         p.add_argument(
             "--promote",
             action="store_true",
