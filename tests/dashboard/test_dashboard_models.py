@@ -24,10 +24,18 @@ def registry(tmp_path: Path, models_dir: Path) -> tuple[Path, str, str]:
 
 
 @pytest.fixture
-def models_admin(
-    settings: Settings, scorer: Scorer, registry: tuple[Path, str, str]
-) -> Iterator[Dash]:
-    application: FastAPI = create_app(settings.model_copy(update={"models_dir": registry[0]}))
+def models_admin(tmp_path: Path, scorer: Scorer, registry: tuple[Path, str, str]) -> Iterator[Dash]:
+    """An admin of an app over a registry of its own (on SQLite only: promotion does not
+    touch the database, and loading models is what takes the time here)."""
+    settings = Settings(
+        models_dir=registry[0],
+        data_dir=tmp_path / "data",
+        database_url=None,
+        migrate_on_start=True,
+        secret_key="test-secret",
+        model_reload_seconds=0,
+    )
+    application: FastAPI = create_app(settings)
     application.state.models.scorer = scorer  # the registry's current version: no reload
     with TestClient(application) as client:
         storage = application.state.moderation.storage
