@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 WIDTH = 640
 HEIGHT = 240
-LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 40
+LEFT, RIGHT, TOP, BOTTOM = 52, 26, 14, 40
 MAX_X_LABELS = 7
 
 

@@ -231,6 +231,25 @@ def test_mark_a_queued_comment_not_spam(driver: WebDriver, live: Live) -> None:
     assert severe_console_messages(driver) == []
 
 
+def test_bulk_marks_the_selected_comments_spam(driver: WebDriver, live: Live) -> None:
+    ids = [
+        record(live.storage, live.site, f"held comment {i}", "unsure", author="Bulk Poster")
+        for i in range(3)
+    ]
+    sign_in(driver, live, f"/dashboard/queue?site={live.site.id}&q=bulk+poster")
+    driver.find_element(By.ID, "select-all").click()  # shown by the script only
+    driver.find_element(By.CSS_SELECTOR, ".bulk button.spam").click()
+    for check_id in ids:
+        wait(driver).until(
+            lambda d, i=check_id: (
+                d.find_element(By.ID, f"check-{i}").get_attribute("data-feedback") == "spam"
+            )
+        )
+    labels = {f.check_id: f.label.value for f in live.storage.list_feedback() if f.check_id in ids}
+    assert labels == dict.fromkeys(ids, "spam")
+    assert "3 comments marked spam" in driver.find_element(By.ID, "live").text
+
+
 def test_create_and_revoke_a_key(driver: WebDriver, live: Live) -> None:
     sign_in(driver, live, f"/dashboard/sites/{live.site.id}")
     driver.find_element(By.ID, "create-key").click()
