@@ -18,8 +18,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Several workers: uvicorn's supervisor starts each from the import string, and every
+    # worker builds its own app from the same SLUICE_* environment (see docker/README-deploy.md).
+    workers = settings.workers
     uvicorn.run(
-        create_app(settings),
+        "service.app:create_app" if workers > 1 else create_app(settings),
+        factory=workers > 1,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
