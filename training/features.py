@@ -31,7 +31,7 @@ from training.normalize import (
     find_urls,
     flatten,
     fold,
-    normalize_flat,
+    normalize_flat_urls,
     url_host,
 )
 
@@ -179,8 +179,11 @@ def _obfuscation(raw: str, meta: dict[str, float]) -> None:
         meta["fullwidth_chars"] = 1.0
 
 
-def _links(text: str, raw: str, flat: str, meta: dict[str, float]) -> set[str]:
-    urls = find_urls(flat)
+def _links(
+    text: str, raw: str, flat: str, meta: dict[str, float], urls: list[str] | None = None
+) -> set[str]:
+    if urls is None:
+        urls = find_urls(flat)
     hosts = {url_host(u) for u in urls} - {""}
     if urls:
         meta["has_link"] = 1.0
@@ -191,7 +194,7 @@ def _links(text: str, raw: str, flat: str, meta: dict[str, float]) -> set[str]:
         meta[f"link_tld={host.rsplit('.', 1)[-1]}"] = 1.0
         if host in URL_SHORTENERS:
             meta["link_shortener"] = 1.0
-    if _ANCHOR.search(raw):
+    if ("<" in raw or "[" in raw) and _ANCHOR.search(raw):
         meta["html_or_bbcode_link"] = 1.0
     if PHONE_TOKEN.strip() in text:
         meta["phone_number"] = 1.0
@@ -270,11 +273,12 @@ def prepare(record: Mapping[str, Any]) -> PreparedComment:
     """Normalised text plus metadata signals for one comment record."""
     raw = _field(record, "content").replace("\ufeff", "")
     flat = flatten(raw)
-    text = normalize_flat(flat)  # = normalize_text(raw), sharing the flattening with _links
+    # = normalize_text(raw); the flattening and (usually) the URL search are shared with _links.
+    text, urls = normalize_flat_urls(flat)
     meta: dict[str, float] = {}
     _text_shape(raw, meta)
     _obfuscation(raw, meta)
-    hosts = _links(text, raw, flat, meta)
+    hosts = _links(text, raw, flat, meta, urls)
     _author(record, hosts, meta)
     _request(record, meta)
     if not any(_field(record, name) for name in OPTIONAL_SIGNAL_FIELDS):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from training.artifacts import LoadedModel
 from training.data import AUTHORED_CORPUS, available_public, load_authored, load_public, to_records
 from training.fastpath import FastScorer, UnsupportedPipeline
-from training.pipeline import build_pipeline
+from training.pipeline import ModelParams, build_pipeline
 
 TOLERANCE = 1e-9
 
@@ -142,3 +142,24 @@ def test_feature_names_follow_the_union(default_model: LoadedModel, fast: FastSc
 def test_refuses_an_unfitted_or_unknown_pipeline() -> None:
     with pytest.raises((UnsupportedPipeline, AttributeError)):
         FastScorer(build_pipeline())
+
+
+def test_other_ngram_ranges_and_batches(corpus_records: list[dict[str, str]]) -> None:
+    """Word trigrams, longer character n-grams, tiny and empty texts, in one and many calls."""
+    records = corpus_records[:300]
+    labels = np.array([i % 2 for i in range(len(records))])
+    params = ModelParams(word_ngrams=(1, 3), char_ngrams=(4, 7), min_df=1, calibration_folds=2)
+    pipeline = build_pipeline(params).fit(records, labels)
+    fast = FastScorer(pipeline)
+    probe = [
+        *records[:60],
+        {"content": "a"},
+        {"content": " "},
+        {"content": "I ♥ it"},
+        *META_RECORDS,
+    ]
+    expected = pipeline.predict_proba(probe)[:, 1]
+    assert np.max(np.abs(fast.spam_probabilities(probe) - expected)) <= TOLERANCE
+    singles = np.array([fast.spam_probability(r) for r in probe])
+    assert np.max(np.abs(singles - expected)) <= TOLERANCE
+    assert fast.spam_probabilities([]).shape == (0,)

@@ -134,4 +134,8 @@ def test_prepare_unchanged_on_any_text(text: str) -> None:
     assert normalize.fold(text) == ref_fold(text)
     assert normalize.normalize_text(text) == ref_normalize_text(text)
     assert normalize.find_urls(text) == ref_find_urls(text)
+    flat = normalize.flatten(text)
+    normalized, urls = normalize.normalize_flat_urls(flat)
+    assert normalized == ref_normalize_text(text)
+    assert urls is None or urls == ref_find_urls(flat)
     assert prepare({"content": text}) == ref_prepare({"content": text})
