@@ -23,8 +23,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from training.normalize import (
     _CONFUSABLE_CHARS,
+    _CONFUSABLE_RE,
     _INVISIBLE,
     _SPACED,
+    _SPACED_HINT,
     EMAIL_TOKEN,
     PHONE_TOKEN,
     URL_TOKEN,
@@ -168,12 +170,12 @@ def _obfuscation(raw: str, meta: dict[str, float]) -> None:
     if not raw.isascii():  # invisible, look-alike and full-width characters are not ASCII
         if _INVISIBLE_NOT_BOM.search(raw):
             meta["invisible_chars"] = 1.0
-        if not _CONFUSABLE_CHARS.isdisjoint(lower):
+        if _CONFUSABLE_RE.search(lower):
             for word in _WORD.findall(lower):
                 if not _CONFUSABLE_CHARS.isdisjoint(word) and any("a" <= c <= "z" for c in word):
                     meta["mixed_script_word"] = 1.0
                     break
-    if _SPACED.search(lower):
+    if _SPACED_HINT.search(lower) and _SPACED.search(lower):
         meta["spaced_letters"] = 1.0
     if not raw.isascii() and _FULLWIDTH.search(raw):
         meta["fullwidth_chars"] = 1.0
