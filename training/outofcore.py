@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import resource
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -111,6 +112,12 @@ class OutOfCoreParams:
 
 MIN_UPDATES = 500_000
 MAX_EPOCHS = 10
+PROGRESS_CHUNKS = 50
+
+
+def _progress(what: str, started: float) -> None:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    log.info("%s (%.0f s, peak memory %.0f MiB)", what, time.perf_counter() - started, peak)
 
 
 class HashedIdf(TransformerMixin, BaseEstimator):
@@ -432,7 +439,9 @@ def train_out_of_core(run: OutOfCoreRun) -> Path:
                 sample_weight=part["weight"].to_numpy(),
             )
             fitted += len(part)
-        log.info("epoch %d/%d: fitted %d rows", epoch + 1, epochs, fitted)
+            if (i + 1) % PROGRESS_CHUNKS == 0:
+                _progress(f"epoch {epoch + 1}/{epochs}: fitted {fitted} rows", started)
+        _progress(f"epoch {epoch + 1}/{epochs}: fitted {fitted} rows", started)
 
     # One more pass: decision values of the calibration and held-out rows.
     decisions: dict[str, list[np.ndarray]] = {"calibration": [], "test": []}
