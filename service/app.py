@@ -17,6 +17,7 @@ from service.limits import BodySizeLimit, TimeLimit
 from service.logs import install_record_factory
 from service.models import ModelHolder
 from service.moderation import Moderation
+from service.observability import Metrics, MetricsMiddleware, metrics_endpoint, serve_metrics
 from service.settings import Settings
 from service.storage import Storage, upgrade
 
@@ -51,6 +52,9 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(app.state.models.refresh)
+        metrics_server = None
+        if settings.metrics_port:
+            metrics_server = serve_metrics(app.state.metrics, settings.metrics_port)
         watcher = None
         if settings.model_reload_seconds > 0:
             watcher = asyncio.create_task(
@@ -63,6 +67,9 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
                 watcher.cancel()
             if owns_storage:
                 app.state.moderation.storage.close()
+            if metrics_server:
+                metrics_server.shutdown()
+                metrics_server.server_close()
 
     app = FastAPI(
         title="Sluice",
@@ -71,10 +78,13 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.models = ModelHolder(settings.models_dir)
+    app.state.metrics = metrics = Metrics()
+    app.state.models = ModelHolder(
+        settings.models_dir, on_loaded=metrics.model_loaded, on_rejected=metrics.model_rejected
+    )
     owns_storage = storage is None
     app.state.moderation = Moderation(
-        models=app.state.models, storage=storage or open_storage(settings)
+        models=app.state.models, storage=storage or open_storage(settings), metrics=metrics
     )
     install_error_handlers(app)
     app.include_router(health.router)
@@ -82,9 +92,12 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(akismet.router)
     app.include_router(admin.router)
     app.include_router(dashboard.router)
+    if settings.metrics_public:
+        app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount(dashboard.STATIC_PATH, dashboard.static_files(), name="dashboard-static")
     app.add_middleware(dashboard.LatencyMiddleware)
     app.add_middleware(TimeLimit, seconds=settings.request_timeout_seconds)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestContext)
     return app

@@ -17,6 +17,7 @@ from typing import Any
 from scipy.special import expit, logit
 
 from service.models import ModelHolder
+from service.observability import Metrics
 from service.scoring import Reason, Score, Scorer
 from service.storage import (
     CheckRecord,
@@ -142,9 +143,12 @@ def _protocol_override(record: Mapping[str, Any], user_role: str | None) -> Scor
 class Moderation:
     """Checks and feedback for one running service (shared by all requests)."""
 
-    def __init__(self, *, models: ModelHolder, storage: Storage) -> None:
+    def __init__(
+        self, *, models: ModelHolder, storage: Storage, metrics: Metrics | None = None
+    ) -> None:
         self.models = models
         self.storage = storage
+        self.metrics = metrics
 
     def hash_email(self, email: str) -> str:
         return self.storage.hash_pii(email.strip().lower())
@@ -234,6 +238,8 @@ class Moderation:
         is_test: bool = False,
     ) -> CheckResult:
         check_id = uuid.uuid4().hex
+        if self.metrics and not is_test:
+            self.metrics.check(site.id, score.verdict.value)
         try:
             self.storage.record_check(
                 site_id=site.id,
@@ -274,7 +280,7 @@ class Moderation:
             if check is not None and check.site_id == site.id and not record:
                 fields = {**check.fields, "content": check.content or ""}
         stored_fields = {k: v for k, v in fields.items() if k in _STORABLE and v not in (None, "")}
-        return self.storage.record_feedback(
+        stored = self.storage.record_feedback(
             site_id=site.id,
             label=label,
             source=source,
@@ -283,6 +289,9 @@ class Moderation:
             reporter=reporter,
             reputation=reputation_entries(fields, self.hash_email) if learn else (),
         )
+        if self.metrics:
+            self.metrics.feedback_received(label, source)
+        return stored
 
 
 _STORABLE = frozenset(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -18,11 +19,11 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
@@ -104,14 +105,11 @@ class Metrics:
 
 def route_template(scope: Scope) -> str:
     """The matched route's path template (``/v1/comments/{check_id}/feedback``), never the raw
-    path, so label values stay few and carry no ids."""
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return getattr(route, "path", "other")
-    return "unmatched"
+    path, so label values stay few and carry no ids. The router records the route it matched
+    in the scope."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"
 
 
 class MetricsMiddleware:
@@ -147,3 +145,13 @@ class MetricsMiddleware:
 async def metrics_endpoint(request: Request) -> Response:
     metrics: Metrics = request.app.state.metrics
     return metrics.exposition()
+
+
+def serve_metrics(metrics: Metrics, port: int) -> WSGIServer:
+    """``/metrics`` on 127.0.0.1:``port`` in a thread, apart from the public API."""
+    registry: CollectorRegistry = metrics.registry
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        prometheus_multiprocess.MultiProcessCollector(registry)
+    server, _thread = start_http_server(port, addr="127.0.0.1", registry=registry)
+    return server

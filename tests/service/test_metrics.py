@@ -1,0 +1,62 @@
+"""Prometheus metrics: scraped as Prometheus would, private unless configured."""
+
+import socket
+
+import httpx
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _traffic(client: TestClient) -> None:
+    storage = client.app.state.moderation.storage
+    _, key = storage.create_key(site_id=storage.create_site(url="https://m.example").id)
+    headers = {"Authorization": f"Bearer {key}"}
+    check = client.post("/v1/comments/check", json={"content": "Nice post!"}, headers=headers)
+    client.post(
+        f"/v1/comments/{check.json()['id']}/feedback", json={"label": "spam"}, headers=headers
+    )
+    client.post("/v1/comments/check", json={"content": ""}, headers=headers)
+
+
+def test_metrics_show_requests_verdicts_feedback_and_model(settings: Settings) -> None:
+    public = settings.model_copy(update={"metrics_public": True})
+    with TestClient(create_app(public)) as client:
+        _traffic(client)
+        response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert (
+        'sluice_http_requests_total{method="POST",route="/v1/comments/check",status="200"} 1.0'
+        in text
+    )
+    assert 'route="/v1/comments/check",status="422"' in text
+    assert (
+        'sluice_http_request_duration_seconds_bucket{le="0.25",route="/v1/comments/check"}' in text
+    )
+    assert 'sluice_verdicts_total{site="1"' in text or "sluice_verdicts_total{site=" in text
+    assert 'sluice_feedback_total{label="spam",source="api"} 1.0' in text
+    version = client.app.state.models.scorer.version
+    assert f'sluice_model_info{{version="{version}"}} 1.0' in text
+    assert 'sluice_model_reloads_total{outcome="loaded"} 1.0' in text
+    assert "/v1/comments/" not in text.split("feedback")[0] or "{check_id}" in text
+
+
+def test_metrics_are_private_by_default_and_served_on_their_own_port(settings: Settings) -> None:
+    port = _free_port()
+    private = settings.model_copy(update={"metrics_port": port})
+    with TestClient(create_app(private)) as client:
+        assert client.get("/metrics").status_code == 404
+        _traffic(client)
+        with httpx.Client(timeout=5) as http:
+            scraped = http.get(f"http://127.0.0.1:{port}/metrics")
+    assert scraped.status_code == 200
+    assert "sluice_verdicts_total" in scraped.text
