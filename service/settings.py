@@ -30,8 +30,32 @@ class Settings(BaseSettings):
     max_batch: int = Field(1000, ge=1, le=10_000)
     request_timeout_seconds: float = Field(10.0, gt=0)
     model_reload_seconds: float = Field(5.0, ge=0, description="0 disables hot reload polling")
+    metrics_public: bool = Field(
+        False, description="serve /metrics on the public port (off: use metrics_port)"
+    )
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="serve /metrics on 127.0.0.1:PORT apart from the API"
+    )
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
+    database_lock_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="SQLite: how long a write waits for a lock, then spools"
+    )
+    spool_replay_seconds: float = Field(
+        2.0, gt=0, description="how often spooled checks/feedback are retried while pending"
+    )
+    rate_limit_key_per_minute: int = Field(1200, ge=0, description="per API key; 0 disables")
+    rate_limit_ip_per_minute: int = Field(2400, ge=0, description="per client IP; 0 disables")
+    redis_url: str | None = Field(
+        None, description="share rate limits and flood counters between processes and hosts"
+    )
+    flood_threshold: int = Field(
+        4, ge=0, description="near-duplicates within the window that make a flood; 0 disables"
+    )
+    flood_window_seconds: int = Field(600, ge=1, le=86_400)
+    cors_origins: list[str] = Field(
+        default_factory=list, description="origins allowed to call the API from a browser"
+    )
 
     @field_validator("database_url")
     @classmethod
