@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import uvicorn
@@ -18,13 +19,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # Several workers: uvicorn's supervisor starts each from the import string, and every
-    # worker builds its own app from the same SLUICE_* environment (see docker/README-deploy.md).
-    workers = settings.workers
+    if settings.workers > 1:
+        # Several workers: uvicorn's supervisor, started afresh (this process has imported the
+        # whole service, some 270 MB the supervisor would hold for nothing), starts each worker
+        # from the factory; every worker builds its app from the same SLUICE_* environment.
+        # See docker/README-deploy.md.
+        options = [f"--workers={settings.workers}", f"--host={settings.host}"]
+        options += [f"--port={settings.port}", f"--log-level={settings.log_level.lower()}"]
+        options += ["--no-access-log", "--loop=uvloop", "--http=httptools"]
+        uvicorn_cli = [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory"]
+        os.execv(sys.executable, [*uvicorn_cli, *options])
     uvicorn.run(
-        "service.app:create_app" if workers > 1 else create_app(settings),
-        factory=workers > 1,
-        workers=workers,
+        create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
