@@ -122,7 +122,10 @@ def domain_of(value: str) -> str | None:
     text = value.strip()
     if not text:
         return None
-    host = urlsplit(text if "//" in text else f"//{text}").hostname
+    try:
+        host = urlsplit(text if "//" in text else f"//{text}").hostname
+    except ValueError:  # "http://[2d]/": a bracketed host that is not IPv6, a bad netloc
+        return None
     if not host:
         return None
     host = host.rstrip(".")

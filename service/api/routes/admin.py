@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import AdminDep, ModerationDep
 from service.api.jsonbody import StrictJsonRoute
-from service.api.schemas import ErrorOut
+from service.api.schemas import ErrorOut, SiteUrl, Text
 from service.errors import NotFoundError
 from service.storage import ApiKey, Site, Storage
 
@@ -55,8 +55,8 @@ class SiteSettingsIn(BaseModel):
 class SiteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[str, Field(min_length=1, max_length=2048)]
-    name: Annotated[str, Field(max_length=200)] | None = None
+    url: SiteUrl
+    name: Annotated[Text, Field(max_length=200)] | None = None
     settings: SiteSettingsIn | None = None
 
 
