@@ -559,7 +559,7 @@ def train_child(kind: str, rows: int) -> dict[str, float]:
     frame = synthesise(list(corpora.frames.values()), rows)
     y = frame["label"].to_numpy()
     before = _peak_rss_mb()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     if kind == "sluice":
         build_pipeline().fit(to_records(frame), y)
     else:
@@ -569,6 +569,7 @@ def train_child(kind: str, rows: int) -> dict[str, float]:
         "rows": rows,
         "spam": int(y.sum()),
         "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - started_cpu,
         "peak_rss_mb": _peak_rss_mb(),
         "rss_before_fit_mb": before,
     }
@@ -757,12 +758,14 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         ours, bow = training["sluice"], training["bow"]
         rows.append(
             [
-                f"training on {ours['rows']:,} comments (synthesised), one fit",
-                f"{ours['seconds']:.0f} s, peak {ours['peak_rss_mb']:,.0f} MB",
-                f"BoW+LR {bow['seconds']:.0f} s, peak {bow['peak_rss_mb']:,.0f} MB",
-                f"{ours['seconds'] / bow['seconds']:.1f}× the time",
+                f"training on {ours['rows']:,} comments (synthesised), one fit: CPU / wall, peak",
+                f"{ours['cpu_seconds']:.0f} s / {ours['seconds']:.0f} s, "
+                f"{ours['peak_rss_mb']:,.0f} MB",
+                f"BoW+LR {bow['cpu_seconds']:.0f} s / {bow['seconds']:.0f} s, "
+                f"{bow['peak_rss_mb']:,.0f} MB",
+                f"{ours['cpu_seconds'] / bow['cpu_seconds']:.1f}× the CPU time",
                 "≤ 120 s, ≤ 2 GB",
-                _status(ours["seconds"] <= 120 and ours["peak_rss_mb"] <= 2048),
+                _status(ours["cpu_seconds"] <= 120 and ours["peak_rss_mb"] <= 2048),
             ]
         )
     load = results.get("load")
@@ -956,20 +959,24 @@ def write_report(results: dict[str, Any], facts: dict[str, Any], seconds: float)
             "six times (4 cut-off folds, the held-out model, the served model).",
             "",
             md_table(
-                ["model", "fit seconds", "peak RSS"],
+                ["model", "fit CPU seconds", "fit wall seconds", "peak RSS"],
                 [
                     [
-                        "Sluice `build_pipeline()`",
-                        f"{training['sluice']['seconds']:.1f}",
-                        f"{training['sluice']['peak_rss_mb']:,.0f} MB",
-                    ],
-                    [
-                        "baseline: CountVectorizer + LogisticRegression",
-                        f"{training['bow']['seconds']:.1f}",
-                        f"{training['bow']['peak_rss_mb']:,.0f} MB",
-                    ],
+                        label,
+                        f"{training[key]['cpu_seconds']:.1f}",
+                        f"{training[key]['seconds']:.1f}",
+                        f"{training[key]['peak_rss_mb']:,.0f} MB",
+                    ]
+                    for key, label in (
+                        ("sluice", "Sluice `build_pipeline()`"),
+                        ("bow", "baseline: CountVectorizer + LogisticRegression"),
+                    )
                 ],
             ),
+            "",
+            "The fit is single-threaded, so on an idle core wall time ≈ CPU time; on the shared "
+            "machine the wall time mostly measures waiting for a core, so the target is checked "
+            "against CPU time.",
             "",
         ]
     load = results.get("load")
