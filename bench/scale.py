@@ -1,4 +1,4 @@
-"""Training at scale: the out-of-core path's time, peak memory and accuracy cost.
+"""Scale: the out-of-core training path's cost, and serving capacity per core and per worker.
 
     .venv/bin/python -m bench.scale                       # compare on the corpora, 100k, 1M
     .venv/bin/python -m bench.scale --sizes 100k,1M,10M   # add a simulated 10M (hours)
@@ -17,6 +17,13 @@ its wall time and peak resident memory (``ru_maxrss`` from ``os.wait4``) are its
    simulated, not real: real exports have more distinct text (bigger vocabularies, which the
    hashing bounds anyway) and their own label noise.
 
+3. Serving (``--serving uvicorn:1,uvicorn:2[,gunicorn:2]``, with ``--database-url`` of a
+   PostgreSQL database and ``--models-dir``): each setup serves ``python -m service serve``
+   (gunicorn with uvicorn workers for comparison, if installed), wrk loads
+   ``POST /v1/comments/check`` with one metadata-rich comment, and the figures are requests
+   per CPU-second of the service's processes (what one fully used core serves, which holds on
+   a shared machine) and the resident memory of each process.
+
 Prints a Markdown table; ``--json FILE`` writes the figures.
 """
 
@@ -26,6 +33,8 @@ import argparse
 import json
 import os
 import resource
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -184,13 +193,215 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# --- serving: requests per core and memory per worker -----------------------------------------
+
+PAYLOAD = {
+    "content": "Thanks for the detailed write-up! I tried the second approach on our staging "
+    "server and it cut the build time in half. Do you know if it also works with the older "
+    "release? See https://example.org/notes for what we changed.",
+    "author_name": "Dana Whitfield",
+    "author_email": "dana.whitfield@example.org",
+    "author_url": "https://dana.example.org",
+    "user_ip": "198.51.100.23",
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    "permalink": "https://blog.example/2026/05/faster-builds/",
+    "referrer": "https://blog.example/2026/05/faster-builds/",
+}
+WRK_SCRIPT = """wrk.method = "POST"
+wrk.body = [[%s]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+"""
+
+
+def _group_processes(pgid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: the process group
+            pids.append(int(entry.name))
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = done.stdout
+    figures: dict[str, float] = {}
+    for line in out.splitlines():
+        words = line.split()
+        if "requests in" in line:
+            figures["requests"] = float(words[0])
+        elif line.strip().startswith(("50%", "99%")):
+            value = words[1]
+            scale_to_ms = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+            unit = next(u for u in ("us", "ms", "s") if value.endswith(u))
+            figures[f"p{words[0][:-1]}_ms"] = float(value[: -len(unit)]) * scale_to_ms[unit]
+        elif line.startswith("  Non-2xx"):
+            figures["non_2xx"] = float(words[-1])
+    return figures
+
+
+def serving(
+    work: Path, *, database_url: str, models_dir: Path, setups: list[str], seconds: int
+) -> list[dict[str, Any]]:
+    """Serve with each setup, load it with wrk, and divide requests by the CPU it burnt.
+
+    Requests per CPU-second of the service's own processes is what one fully used core
+    serves; unlike requests per wall second it holds on a machine shared with other work.
+    PostgreSQL's CPU (one insert per check) is not in it.
+    """
+    from service.storage import Storage, upgrade
+
+    upgrade(database_url)
+    secret = "bench-secret"
+    storage = Storage(database_url, secret=secret)
+    site = storage.create_site(url=f"https://bench-{time.time_ns()}.example")
+    key = storage.create_key(site_id=site.id)[1]
+    storage.close()
+    script = work / "check.lua"
+    script.write_text(WRK_SCRIPT % (json.dumps(PAYLOAD), key))
+    rows = []
+    for setup in setups:
+        kind, _, workers_text = setup.partition(":")
+        workers = int(workers_text or 1)
+        port = _free_port()
+        env = {
+            **os.environ,
+            "SLUICE_DATABASE_URL": database_url,
+            "SLUICE_SECRET_KEY": secret,
+            "SLUICE_MODELS_DIR": str(models_dir),
+            "SLUICE_MIGRATE_ON_START": "false",
+            "SLUICE_RATE_LIMIT_KEY_PER_MINUTE": "0",
+            "SLUICE_RATE_LIMIT_IP_PER_MINUTE": "0",
+            "SLUICE_FLOOD_THRESHOLD": "0",
+            "SLUICE_LOG_LEVEL": "WARNING",
+            "SLUICE_HOST": "127.0.0.1",
+            "SLUICE_PORT": str(port),
+            "SLUICE_WORKERS": str(workers),
+        }
+        if kind == "uvicorn":
+            argv = [sys.executable, "-m", "service", "serve"]
+        elif kind == "gunicorn":  # for comparison; gunicorn is not a dependency
+            argv = [sys.executable, "-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker"]
+            argv += ["-w", str(workers), "-b", f"127.0.0.1:{port}", "service.app:create_app()"]
+        else:
+            raise SystemExit(f"unknown setup {setup!r}: uvicorn:N or gunicorn:N")
+        server = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True
+        )
+        url = f"http://127.0.0.1:{port}/v1/comments/check"
+        try:
+            _wait_ready(f"http://127.0.0.1:{port}/readyz", server)
+            _wrk(url, script, 3, 4 * workers)  # warm-up
+            pids = _group_processes(server.pid)
+            cpu_before, started = _cpu_seconds(pids), time.perf_counter()
+            figures = _wrk(url, script, seconds, 8 * workers)
+            wall = time.perf_counter() - started
+            cpu = _cpu_seconds(pids) - cpu_before
+            rss = sorted((_rss_mib(pid) for pid in pids), reverse=True)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        rows.append(
+            {
+                "setup": f"{kind}, {workers} worker{'s' * (workers > 1)}",
+                "requests": int(figures["requests"]),
+                "non_2xx": int(figures.get("non_2xx", 0)),
+                "requests_per_wall_second": round(figures["requests"] / wall),
+                "cpu_seconds": round(cpu, 1),
+                "requests_per_cpu_second": round(figures["requests"] / cpu),
+                "p50_ms": figures.get("p50_ms"),
+                "p99_ms": figures.get("p99_ms"),
+                # The supervisor first when there are workers (it holds no model).
+                "rss_mib_per_process": [round(r) for r in rss],
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("the server exited")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the server did not get ready")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100k,1M", help="simulated export sizes")
     parser.add_argument("--skip-compare", action="store_true")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--work-dir", type=Path, help="keep data and models here")
+    parser.add_argument(
+        "--serving",
+        metavar="SETUPS",
+        help="instead: requests per core and memory per worker, e.g. uvicorn:1,uvicorn:2",
+    )
+    parser.add_argument("--database-url", help="PostgreSQL for --serving (migrated here)")
+    parser.add_argument("--models-dir", type=Path, default=Path("models"))
+    parser.add_argument("--seconds", type=int, default=15, help="wrk run per setup")
     args = parser.parse_args()
+    if args.serving:
+        if not args.database_url:
+            raise SystemExit("--serving needs --database-url (a PostgreSQL database)")
+        with tempfile.TemporaryDirectory(dir=args.work_dir) as tmp:
+            rows = serving(
+                Path(tmp),
+                database_url=args.database_url,
+                models_dir=args.models_dir.resolve(),
+                setups=args.serving.split(","),
+                seconds=args.seconds,
+            )
+        print(f"\n## Serving (load average {os.getloadavg()[0]:.1f})\n")
+        print(table(rows))
+        if args.json:
+            args.json.write_text(json.dumps({"serving": rows}, indent=2) + "\n")
+        return 0
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     with tempfile.TemporaryDirectory(dir=args.work_dir) as tmp:
         work = Path(tmp)
