@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import expit
 
 from training.artifacts import LoadedModel
+from training.fastpath import FastScorer, UnsupportedPipeline
 from training.features import PreparedComment, feature_label
 from training.verdicts import Cutoffs, Verdict
 
@@ -75,6 +76,13 @@ class Scorer:
             if f"meta__{name}" in index:
                 self._baseline[index[f"meta__{name}"]] = mean
         self._baseline_columns = np.flatnonzero(self._baseline)
+        self._grouped = np.asarray(
+            [(HASHED_LABELS.get(n) or feature_label(n))[0] == "chars" for n in self._names]
+        )
+        try:
+            self._fast: FastScorer | None = FastScorer(pipeline)
+        except UnsupportedPipeline:
+            self._fast = None  # e.g. hashed (out-of-core) models: scored through the pipeline
 
     def _feature_names(self) -> np.ndarray:
         union = self._features.named_steps["features"]
@@ -108,46 +116,74 @@ class Scorer:
         cutoffs: Cutoffs | None = None,
         explain: bool = True,
     ) -> list[Score]:
+        """Scores with reasons; the fast path gives the pipeline's probability (to 1e-9)."""
         cutoffs = cutoffs or self.cutoffs
-        logits, matrix = self.log_odds(records)
-        probabilities = expit(logits)
-        results = []
-        for row, probability in enumerate(probabilities):
-            reasons = self._reasons(matrix, row) if explain else []
-            results.append(
-                Score(
-                    score=float(probability),
-                    verdict=cutoffs.verdict(float(probability)),
-                    reasons=reasons,
-                    model_version=self.version,
-                )
+        rows = self._rows(records) if explain else None
+        if rows is not None:
+            probabilities = [probability for probability, _, _ in rows]
+        elif self._fast is not None:
+            probabilities = self._fast.spam_probabilities(records).tolist()
+        else:
+            probabilities = expit(self.log_odds(records)[0]).tolist()
+        return [
+            Score(
+                score=float(probability),
+                verdict=cutoffs.verdict(float(probability)),
+                reasons=self._reasons(rows[i][1], rows[i][2]) if rows is not None else [],
+                model_version=self.version,
             )
-        return results
+            for i, probability in enumerate(probabilities)
+        ]
+
+    def _rows(
+        self, records: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[float, np.ndarray, np.ndarray]]:
+        """(probability, feature columns, feature values) per record."""
+        if self._fast is not None:
+            results = [self._fast.explain(record) for record in records]
+            return [(r.probability, r.indices, r.values) for r in results]
+        logits, matrix = self.log_odds(records)
+        return [
+            (
+                float(expit(logit)),
+                matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]],
+                matrix.data[matrix.indptr[i] : matrix.indptr[i + 1]],
+            )
+            for i, logit in enumerate(logits)
+        ]
 
     def score(self, record: Mapping[str, Any], *, cutoffs: Cutoffs | None = None) -> Score:
         return self.score_many([record], cutoffs=cutoffs)[0]
 
-    def _reasons(self, matrix: Any, row: int) -> list[Reason]:
-        start, end = matrix.indptr[row], matrix.indptr[row + 1]
-        values = dict(zip(matrix.indices[start:end], matrix.data[start:end], strict=True))
-        for column in self._baseline_columns:
-            values[column] = values.get(column, 0.0) - self._baseline[column]
-        columns = np.fromiter(values, dtype=np.int64, count=len(values))
-        deltas = np.fromiter(values.values(), dtype=float, count=len(values))
+    def _reasons(self, indices: np.ndarray, data: np.ndarray) -> list[Reason]:
+        """The largest shares of the log-odds against the typical comment, labelled.
+
+        Character n-grams are many and individually meaningless, so they are summed into one
+        reason; only the few candidates that can make the list are labelled.
+        """
+        indices = np.asarray(indices, dtype=np.int64)
+        columns = np.union1d(indices, self._baseline_columns)
+        deltas = np.zeros(columns.size)
+        deltas[np.searchsorted(columns, indices)] = data
+        deltas -= self._baseline[columns]
         shares = self._slope * self._coef[columns] * deltas
-        grouped: dict[str, float] = {}
-        labels: dict[str, str] = {}
-        present = set(matrix.indices[start:end].tolist())
-        for column, share in zip(columns, shares, strict=True):
+        grouped = self._grouped[columns]
+        chars = float(shares[grouped].sum())
+        single = np.flatnonzero(~grouped)
+        top = single[np.argsort(-np.abs(shares[single]))[: self.max_reasons]]
+        present = set(indices.tolist())
+        candidates = [(abs(chars), "chars", "spelling patterns in the text", chars)]
+        for position in top.tolist():
+            column = int(columns[position])
             name = self._names[column]
-            kind, label = HASHED_LABELS.get(name) or feature_label(name)
-            key = "chars" if kind == "chars" else name
-            grouped[key] = grouped.get(key, 0.0) + float(share)
+            _, label = HASHED_LABELS.get(name) or feature_label(name)
             # A usual signal this comment lacks weighs too; say that it is absent.
-            labels[key] = label if column in present else f"absent: {label}"
-        ranked = sorted(grouped.items(), key=lambda item: abs(item[1]), reverse=True)
+            label = label if column in present else f"absent: {label}"
+            share = float(shares[position])
+            candidates.append((abs(share), name, label, share))
+        candidates.sort(key=lambda item: item[0], reverse=True)
         return [
-            Reason(feature=key, label=labels[key], weight=share)
-            for key, share in ranked[: self.max_reasons]
-            if abs(share) >= 0.05
+            Reason(feature=name, label=label, weight=share)
+            for magnitude, name, label, share in candidates[: self.max_reasons]
+            if magnitude >= 0.05
         ]
