@@ -75,8 +75,10 @@ def build_pipeline(params: ModelParams | None = None, *, seed: int = 0) -> Pipel
     meta = Pipeline(
         [("select", PreparedMeta()), ("vectorize", DictVectorizer()), ("scale", MaxAbsScaler())]
     )
+    # liblinear's dual formulation: with more features (hundreds of thousands of n-grams) than
+    # training rows it reaches the same optimum 3-5x faster than the primal.
     classifier = CalibratedClassifierCV(
-        LogisticRegression(C=p.C, solver="liblinear", max_iter=2000, random_state=seed),
+        LogisticRegression(C=p.C, solver="liblinear", dual=True, max_iter=2000, random_state=seed),
         method="sigmoid",
         cv=p.calibration_folds,
         ensemble=False,
