@@ -89,23 +89,24 @@ def build_run(args: argparse.Namespace) -> TrainingRun:
 
 def cmd_train(args: argparse.Namespace) -> int:
     if args.out_of_core:
-        from training.outofcore import OutOfCoreRun, run_from_args, train_out_of_core
+        from training.outofcore import run_from_args, train_out_of_core
 
         models_dir = _models_dir(args.models_dir)
-        run: TrainingRun | OutOfCoreRun = run_from_args(args, _champion(models_dir), models_dir)
-        run.models_dir.mkdir(parents=True, exist_ok=True)
-        directory = train_out_of_core(run)
+        stream = run_from_args(args, _champion(models_dir), models_dir)
+        models_dir.mkdir(parents=True, exist_ok=True)
+        directory, champion = train_out_of_core(stream), stream.champion
     else:
         run = build_run(args)
-        run.models_dir.mkdir(parents=True, exist_ok=True)
+        models_dir, champion = run.models_dir, run.champion
+        models_dir.mkdir(parents=True, exist_ok=True)
         directory = train(run)
     card = artifacts.read_card(directory)
     print(f"model {card['version']}: held-out {summary(card['evaluation']['held_out'])}")
     print(f"report: {directory / 'report.md'}")
     gate = card["gate"]
     print(f"gate: {'passed' if gate['passed'] else 'FAILED'}: {gate['reason']}")
-    if args.force or (args.promote and gate["passed"]) or run.champion is None:
-        artifacts.set_current(run.models_dir, card["version"])
+    if args.force or (args.promote and gate["passed"]) or champion is None:
+        artifacts.set_current(models_dir, card["version"])
         print(f"current model is now {card['version']}")
         return 0
     print(

@@ -370,7 +370,8 @@ class _Reservoir:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame[list(COMMENT_FIELDS)].to_dict("records")
+    records: list[dict[str, Any]] = frame[list(COMMENT_FIELDS)].to_dict("records")
+    return records
 
 
 def _fit_idf(features: Pipeline, run: OutOfCoreRun) -> tuple[int, bool]:
