@@ -123,7 +123,6 @@ class _TextBranch:
             # a word's n-grams never depend on its neighbours and can be cached.
             self.preprocess = vectorizer.build_preprocessor()
             self.decode = vectorizer.decode
-            self.white_spaces = vectorizer._white_spaces
             self.word_ngrams = vectorizer._char_wb_ngrams
             self.cache: dict[str, np.ndarray] = {}
 
@@ -157,7 +156,9 @@ class _TextBranch:
             grams = self._word_grams(text) if self.plain_words else self.analyzer(text)
             return self._ids(grams)
         doc = self.preprocess(self.decode(text))
-        words = self.white_spaces.sub(" ", doc).split()
+        # sklearn first collapses whitespace runs (\s\s+ → " "), which split() makes redundant:
+        # \s and str.isspace agree on every code point.
+        words = doc.split()
         if not words:
             return _EMPTY_IDS
         cached = self.cache.get
