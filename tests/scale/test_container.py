@@ -181,9 +181,15 @@ def test_compose_file_wires_the_deployment() -> None:
     assert {"postgres", "redis", "migrate", "train", "sluice-1", "sluice-2", "proxy"} <= set(
         services
     )
-    replicas = [services["sluice-1"], services["sluice-2"]]
+    replicas = [dict(services["sluice-1"]), dict(services["sluice-2"])]
+    data_volumes = [r.pop("volumes") for r in replicas]
     assert replicas[0] == replicas[1], "the replicas are configured identically"
-    replica = replicas[0]
+    replica = services["sluice-1"]
+    # ... but each keeps its spool on a volume of its own, and both share the models.
+    spools = [v for volumes in data_volumes for v in volumes if v.endswith(":/var/lib/sluice")]
+    assert len(set(spools)) == 2
+    for volumes in data_volumes:
+        assert "models:/app/models" in volumes
     env = replica["environment"]
     assert env["SLUICE_DATABASE_URL"].startswith("postgresql+psycopg://")
     assert "@postgres:5432/" in env["SLUICE_DATABASE_URL"]
