@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 
@@ -12,13 +11,12 @@ import uvicorn
 from service import cli, maintenance
 from service.app import create_app
 from service.dashboard import cli as dashboard_cli
+from service.logs import configure_logging
 from service.settings import Settings
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)  # request id on every line
     if settings.workers > 1:
         # Several workers: uvicorn's supervisor, started afresh (this process has imported the
         # whole service, some 270 MB the supervisor would hold for nothing), starts each worker

@@ -10,14 +10,12 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from service.api.routes import admin, akismet, comments, health
-from service.dashboard import routes as dashboard
 from service.edge import RequestContext
 from service.errors import install_error_handlers
 from service.limits import BodySizeLimit, TimeLimit
 from service.logs import install_record_factory
 from service.models import ModelHolder
 from service.moderation import Moderation
-from service.observability import Metrics, MetricsMiddleware, metrics_endpoint, serve_metrics
 from service.settings import Settings
 from service.storage import Storage, upgrade
 
@@ -52,9 +50,6 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(app.state.models.refresh)
-        metrics_server = None
-        if settings.metrics_port:
-            metrics_server = serve_metrics(app.state.metrics, settings.metrics_port)
         watcher = None
         if settings.model_reload_seconds > 0:
             watcher = asyncio.create_task(
@@ -67,9 +62,6 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
                 watcher.cancel()
             if owns_storage:
                 app.state.moderation.storage.close()
-            if metrics_server:
-                metrics_server.shutdown()
-                metrics_server.server_close()
 
     app = FastAPI(
         title="Sluice",
@@ -78,26 +70,17 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.metrics = metrics = Metrics()
-    app.state.models = ModelHolder(
-        settings.models_dir, on_loaded=metrics.model_loaded, on_rejected=metrics.model_rejected
-    )
+    app.state.models = ModelHolder(settings.models_dir)
     owns_storage = storage is None
     app.state.moderation = Moderation(
-        models=app.state.models, storage=storage or open_storage(settings), metrics=metrics
+        models=app.state.models, storage=storage or open_storage(settings)
     )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(comments.router)
     app.include_router(akismet.router)
     app.include_router(admin.router)
-    app.include_router(dashboard.router)
-    if settings.metrics_public:
-        app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
-    app.mount(dashboard.STATIC_PATH, dashboard.static_files(), name="dashboard-static")
-    app.add_middleware(dashboard.LatencyMiddleware)
     app.add_middleware(TimeLimit, seconds=settings.request_timeout_seconds)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestContext)
     return app

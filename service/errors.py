@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.moderation import NotReadyError
+from service.spool import SpoolUnavailable
 from service.storage import (
     AlreadyExists,
     DatabaseUnavailable,
@@ -96,7 +97,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StorageError)
     async def _storage(request: Request, exc: StorageError) -> JSONResponse:
         status, code = _STORAGE_STATUS.get(type(exc), (500, "storage_error"))
-        return JSONResponse(error_body(code, str(exc)), status_code=status)
+        headers = {"Retry-After": "5"} if status == 503 else None
+        return JSONResponse(error_body(code, str(exc)), status_code=status, headers=headers)
+
+    @app.exception_handler(SpoolUnavailable)
+    async def _not_durable(request: Request, exc: SpoolUnavailable) -> JSONResponse:
+        message = f"not stored: the database is unavailable and so is the local spool ({exc})"
+        return JSONResponse(
+            error_body("not_durable", message), status_code=503, headers={"Retry-After": "30"}
+        )
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:

@@ -7,11 +7,14 @@ the check, and on feedback store the correction and update the reputation at onc
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from scipy.special import expit, logit
@@ -19,11 +22,14 @@ from scipy.special import expit, logit
 from service.models import ModelHolder
 from service.observability import Metrics
 from service.scoring import Reason, Score, Scorer
+from service.spool import Entry, Spool
 from service.storage import (
+    AlreadyExists,
     CheckRecord,
     Counts,
     DatabaseUnavailable,
     FeedbackRecord,
+    KeyMatch,
     ReputationKind,
     Site,
     Storage,
@@ -66,10 +72,22 @@ class CheckResult:
     id: str
     score: Score
     stored: bool
+    spooled: bool = False
 
     @property
     def verdict(self) -> Verdict:
         return self.score.verdict
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackReceipt:
+    """A correction made durable: stored (``record``), or spooled until the database is back."""
+
+    record: FeedbackRecord | None
+    spooled: bool = False
+
+
+KEY_CACHE_SIZE = 10_000
 
 
 def reputation_entries(
@@ -144,11 +162,72 @@ class Moderation:
     """Checks and feedback for one running service (shared by all requests)."""
 
     def __init__(
-        self, *, models: ModelHolder, storage: Storage, metrics: Metrics | None = None
+        self,
+        *,
+        models: ModelHolder,
+        storage: Storage,
+        metrics: Metrics | None = None,
+        spool: Spool | None = None,
     ) -> None:
         self.models = models
         self.storage = storage
         self.metrics = metrics
+        self.spool = spool
+        self._keys: dict[str, KeyMatch] = {}
+
+    # -- database outages ------------------------------------------------------------------
+    #
+    # With a spool, an outage (or a lock held too long) degrades instead of failing: keys
+    # seen before are served from memory, checks are answered and spooled, feedback is
+    # spooled before it is acknowledged. Without one (tests, tools), errors propagate.
+
+    def _db_down(self) -> bool:
+        return self.spool is not None and self.spool.active
+
+    def _outage(self) -> None:
+        if self.spool is not None and not self.spool.active:
+            log.error("database unavailable: answering from memory and spooling writes")
+            self.spool.active = True
+
+    def find_key(self, plaintext: str) -> KeyMatch | None:
+        """The live key and its site; during an outage, the last answer seen for this key.
+
+        A key not seen since the process started cannot be checked during an outage and
+        raises ``DatabaseUnavailable`` (answered 503): nothing is scored for an unknown caller.
+        """
+        cache_key = hashlib.sha256(plaintext.encode()).hexdigest()
+        if self._db_down() and cache_key in self._keys:
+            return self._keys[cache_key]
+        try:
+            match = self.storage.find_key(plaintext=plaintext)
+        except DatabaseUnavailable:
+            self._outage()
+            if cache_key in self._keys:
+                return self._keys[cache_key]
+            raise
+        if match is None:
+            self._keys.pop(cache_key, None)
+        else:
+            if len(self._keys) >= KEY_CACHE_SIZE:
+                self._keys.pop(next(iter(self._keys)))
+            self._keys[cache_key] = match
+        return match
+
+    def knows_check(self, site: Site, check_id: str) -> bool | None:
+        """Whether ``check_id`` is one of ``site``'s checks; ``None`` when that cannot be told
+        now (database down: feedback for it is spooled and matched at replay)."""
+        if self.spool is not None and self.spool.holds_check(check_id, site.id):
+            return True
+        if not self._db_down():
+            try:
+                check = self.storage.get_check(check_id)
+            except DatabaseUnavailable:
+                if self.spool is None:
+                    raise
+                self._outage()
+            else:
+                return check is not None and check.site_id == site.id
+        return None
 
     def hash_email(self, email: str) -> str:
         return self.storage.hash_pii(email.strip().lower())
@@ -240,23 +319,50 @@ class Moderation:
         check_id = uuid.uuid4().hex
         if self.metrics and not is_test:
             self.metrics.check(site.id, score.verdict.value)
-        try:
-            self.storage.record_check(
-                site_id=site.id,
-                fields=record,
-                score=score.score,
-                verdict=score.verdict.value,
-                model_version=score.model_version,
-                reasons=[r.as_dict() for r in score.reasons],
-                key_id=key_id,
-                check_id=check_id,
-                is_test=is_test,
-                count_usage=not is_test,
-            )
-        except DatabaseUnavailable:
-            log.error("check %s not recorded: database unavailable", check_id)
-            return CheckResult(id=check_id, score=score, stored=False)
-        return CheckResult(id=check_id, score=score, stored=True)
+        entry: Entry = {
+            "kind": "check",
+            "check_id": check_id,
+            "site_id": site.id,
+            "key_id": key_id,
+            "at": datetime.now(UTC).isoformat(),
+            "fields": dict(record),
+            "score": score.score,
+            "verdict": score.verdict.value,
+            "model_version": score.model_version,
+            "reasons": [r.as_dict() for r in score.reasons],
+            "is_test": is_test,
+        }
+        if not self._db_down():
+            try:
+                self._store_check(entry)
+            except DatabaseUnavailable:
+                self._outage()
+            else:
+                return CheckResult(id=check_id, score=score, stored=True)
+        if self.spool is not None:
+            try:
+                self.spool.append(entry)
+            except DatabaseUnavailable:
+                log.exception("check %s neither recorded nor spooled", check_id)
+            else:
+                return CheckResult(id=check_id, score=score, stored=False, spooled=True)
+        log.error("check %s not recorded: database unavailable", check_id)
+        return CheckResult(id=check_id, score=score, stored=False)
+
+    def _store_check(self, entry: Entry) -> None:
+        self.storage.record_check(
+            site_id=entry["site_id"],
+            fields=entry["fields"],
+            score=entry["score"],
+            verdict=entry["verdict"],
+            model_version=entry["model_version"],
+            reasons=entry["reasons"],
+            key_id=entry["key_id"],
+            check_id=entry["check_id"],
+            is_test=entry["is_test"],
+            count_usage=not entry["is_test"],
+            at=datetime.fromisoformat(entry["at"]),
+        )
 
     def feedback(
         self,
@@ -268,11 +374,49 @@ class Moderation:
         check_id: str | None = None,
         reporter: str | None = None,
         learn: bool = True,
-    ) -> FeedbackRecord:
-        """Store a moderator's correction (committed before returning) and learn from it.
+    ) -> FeedbackReceipt:
+        """Store a moderator's correction and learn from it; return only once it is durable.
 
         With a ``check_id`` and no ``record``, the comment's fields come from the stored check.
+        When the database cannot take it (or the check is still spooled), the correction is
+        spooled and replayed later; if the spool fails too, ``SpoolUnavailable`` is raised
+        and nothing may be acknowledged.
         """
+        entry: Entry = {
+            "kind": "feedback",
+            "site_id": site.id,
+            "label": label,
+            "source": source,
+            "record": dict(record) if record else None,
+            "check_id": check_id,
+            "reporter": reporter,
+            "learn": learn,
+            "at": datetime.now(UTC).isoformat(),
+        }
+        spooled = self._db_down() or (
+            check_id is not None
+            and self.spool is not None
+            and self.spool.holds_check(check_id, site.id)
+        )
+        stored: FeedbackRecord | None = None
+        if not spooled:
+            try:
+                stored = self._store_feedback(site, entry)
+            except DatabaseUnavailable:
+                if self.spool is None:
+                    raise
+                self._outage()
+                spooled = True
+        if spooled:
+            assert self.spool is not None
+            self.spool.append(entry)  # raises SpoolUnavailable: then nothing is acknowledged
+        if self.metrics:
+            self.metrics.feedback_received(label, source)
+        return FeedbackReceipt(record=stored, spooled=spooled)
+
+    def _store_feedback(self, site: Site, entry: Entry) -> FeedbackRecord:
+        record: Mapping[str, Any] | None = entry["record"]
+        check_id: str | None = entry["check_id"]
         fields: Mapping[str, Any] = record or {}
         check: CheckRecord | None = None
         if check_id:
@@ -280,18 +424,53 @@ class Moderation:
             if check is not None and check.site_id == site.id and not record:
                 fields = {**check.fields, "content": check.content or ""}
         stored_fields = {k: v for k, v in fields.items() if k in _STORABLE and v not in (None, "")}
-        stored = self.storage.record_feedback(
+        return self.storage.record_feedback(
             site_id=site.id,
-            label=label,
-            source=source,
+            label=entry["label"],
+            source=entry["source"],
             fields=stored_fields,
             check_id=check_id,
-            reporter=reporter,
-            reputation=reputation_entries(fields, self.hash_email) if learn else (),
+            reporter=entry["reporter"],
+            reputation=reputation_entries(fields, self.hash_email) if entry["learn"] else (),
+            at=datetime.fromisoformat(entry["at"]),
         )
-        if self.metrics:
-            self.metrics.feedback_received(label, source)
-        return stored
+
+    # -- replaying the spool ---------------------------------------------------------------
+
+    def replay_spool(self) -> bool:
+        """Store what was spooled if the database answers; True when nothing is left.
+
+        Called by the lifespan's background task; safe to call at any time.
+        """
+        if self.spool is None:
+            return True
+        if not self.spool.active and not self.spool.pending():
+            return True
+        try:
+            self.storage.ping()
+        except DatabaseUnavailable:
+            return False
+        result = self.spool.replay(self._replay_entry)
+        if result.complete:
+            if self.spool.active:
+                log.warning("database back: writing to it again")
+            self.spool.active = False
+        return result.complete
+
+    def _replay_entry(self, entry: Entry) -> None:
+        if entry["kind"] == "check":
+            # AlreadyExists: stored by an earlier replay that was interrupted before its cleanup
+            with contextlib.suppress(AlreadyExists):
+                self._store_check(entry)
+            return
+        site = self.storage.get_site(int(entry["site_id"]))
+        if site is None:
+            raise ValueError(f"site {entry['site_id']} no longer exists")
+        at = datetime.fromisoformat(entry["at"])
+        for earlier in self.storage.list_feedback(site_id=site.id, since=at, limit=100):
+            if earlier.created_at == at and earlier.label.value == entry["label"]:
+                return  # stored by an earlier replay that was interrupted before its cleanup
+        self._store_feedback(site, entry)
 
 
 _STORABLE = frozenset(

@@ -27,7 +27,7 @@ def require_key(
 ) -> KeyMatch:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
-    match = request.app.state.moderation.storage.find_key(plaintext=credentials.credentials.strip())
+    match = request.app.state.moderation.find_key(credentials.credentials.strip())
     if match is None:
         raise Unauthorized("unknown or revoked API key")
     return match

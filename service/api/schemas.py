@@ -183,10 +183,13 @@ class FeedbackIn(BaseModel):
 
 
 class FeedbackOut(BaseModel):
-    id: int
+    id: int | None = Field(description="the stored correction's id; null while it is queued")
     check_id: str | None
     label: Literal["spam", "ham"]
     original_verdict: Literal["ham", "unsure", "spam", "discard"] | None
+    queued: bool = Field(
+        False, description="true when spooled during a database outage (stored later)"
+    )
 
 
 class ErrorDetail(BaseModel):

@@ -117,4 +117,5 @@ def test_unknown_ids_are_404_json(anonymous_client: TestClient, method: str, pat
 def test_bad_site_url_is_422(anonymous_client: TestClient) -> None:
     response = anonymous_client.post("/admin/sites", json={"url": "ftp://x"}, headers=ADMIN)
     assert response.status_code == 422
-    assert response.json()["error"] == "invalid_value"
+    assert response.json()["error"] == "invalid_request"  # refused at the edge, naming url
+    assert response.json()["details"][0]["field"] == "url"

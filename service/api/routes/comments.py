@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Path, Request, Response, status
 
 from service.api.deps import KeyDep, ModerationDep
 from service.api.jsonbody import StrictJsonRoute
@@ -62,23 +62,31 @@ def check_comments(
     "/comments/{check_id}/feedback",
     response_model=FeedbackOut,
     status_code=status.HTTP_201_CREATED,
-    responses=ERRORS,
+    responses={
+        **ERRORS,
+        202: {
+            "model": FeedbackOut,
+            "description": "Spooled: durable, stored when the database is back",
+        },
+    },
 )
 def create_feedback(
     feedback: FeedbackIn,
     key: KeyDep,
     moderation: ModerationDep,
+    response: Response,
     check_id: str = Path(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$"),
 ) -> FeedbackOut:
     """Tell the filter it was wrong (or right): ``spam`` or ``ham`` for a checked comment.
 
-    Answered only once the correction is committed; it changes this site's next verdicts for
-    the same author, e-mail, website and links at once, and is used at the next training.
+    Answered only once the correction is durable: committed (201), or, while the database is
+    unavailable, written to the local spool and stored when it returns (202, ``queued``). It
+    changes this site's next verdicts for the same author, e-mail, website and links, and is
+    used at the next training.
     """
-    check = moderation.storage.get_check(check_id)
-    if check is None or check.site_id != key.site.id:
+    if moderation.knows_check(key.site, check_id) is False:
         raise NotFoundError(f"no check {check_id!r} for this site")
-    record = moderation.feedback(
+    receipt = moderation.feedback(
         key.site,
         label=feedback.label,
         source="api",
@@ -86,6 +94,12 @@ def create_feedback(
         record=feedback.comment.record() if feedback.comment else None,
         reporter=feedback.reporter,
     )
+    record = receipt.record
+    if record is None:
+        response.status_code = status.HTTP_202_ACCEPTED
+        return FeedbackOut(
+            id=None, check_id=check_id, label=feedback.label, original_verdict=None, queued=True
+        )
     return FeedbackOut(
         id=record.id,
         check_id=record.check_id,
