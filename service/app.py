@@ -6,17 +6,23 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import event
 
 from service.api.routes import admin, akismet, comments, health
+from service.dashboard import routes as dashboard
 from service.edge import RequestContext
 from service.errors import install_error_handlers
 from service.limits import BodySizeLimit, TimeLimit
 from service.logs import install_record_factory
 from service.models import ModelHolder
 from service.moderation import Moderation
+from service.observability import Metrics, MetricsMiddleware, metrics_endpoint, serve_metrics
 from service.settings import Settings
+from service.spool import Spool
 from service.storage import Storage, upgrade
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,16 @@ async def _watch_registry(holder: ModelHolder, interval: float) -> None:
             log.exception("model reload check failed")
 
 
+async def _replay_spool(moderation: Moderation, interval: float) -> None:
+    """Store spooled checks and feedback whenever the database answers again."""
+    while True:
+        try:
+            await asyncio.to_thread(moderation.replay_spool)
+        except Exception:  # keep trying; a line that cannot be stored is set aside by the spool
+            log.exception("spool replay failed")
+        await asyncio.sleep(interval)
+
+
 def open_storage(settings: Settings) -> Storage:
     """Storage for ``settings``, migrated to the current schema when ``migrate_on_start``."""
     if settings.database_url is None:
@@ -39,7 +55,24 @@ def open_storage(settings: Settings) -> Storage:
     url = settings.resolved_database_url
     if settings.migrate_on_start:
         upgrade(url)
-    return Storage(url, secret=settings.resolved_secret_key())
+    storage = Storage(url, secret=settings.resolved_secret_key())
+    _limit_lock_wait(storage, settings.database_lock_timeout_seconds)
+    return storage
+
+
+def _limit_lock_wait(storage: Storage, seconds: float) -> None:
+    """SQLite: a write waits at most ``seconds`` for another writer's lock, then the check or
+    feedback is spooled instead of holding the request (the default wait is far longer)."""
+    if storage.engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(storage.engine, "connect")
+    def _busy_timeout(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        finally:
+            cursor.close()
 
 
 def create_app(settings: Settings | None = None, *, storage: Storage | None = None) -> FastAPI:
@@ -50,18 +83,32 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(app.state.models.refresh)
+        metrics_server = None
+        if settings.metrics_port:
+            metrics_server = serve_metrics(app.state.metrics, settings.metrics_port)
         watcher = None
         if settings.model_reload_seconds > 0:
             watcher = asyncio.create_task(
                 _watch_registry(app.state.models, settings.model_reload_seconds)
             )
+        replayer = asyncio.create_task(
+            _replay_spool(app.state.moderation, settings.spool_replay_seconds)
+        )
         try:
             yield
         finally:
+            # Reached after the server has finished the requests in flight (graceful stop).
+            replayer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replayer
+            spool.seal()
             if watcher:
                 watcher.cancel()
             if owns_storage:
                 app.state.moderation.storage.close()
+            if metrics_server:
+                metrics_server.shutdown()
+                metrics_server.server_close()
 
     app = FastAPI(
         title="Sluice",
@@ -70,17 +117,37 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.models = ModelHolder(settings.models_dir)
+    app.state.metrics = metrics = Metrics()
+    app.state.models = ModelHolder(
+        settings.models_dir, on_loaded=metrics.model_loaded, on_rejected=metrics.model_rejected
+    )
     owns_storage = storage is None
+    spool = Spool(settings.data_dir / "spool")
     app.state.moderation = Moderation(
-        models=app.state.models, storage=storage or open_storage(settings)
+        models=app.state.models,
+        storage=storage or open_storage(settings),
+        metrics=metrics,
+        spool=spool,
     )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(comments.router)
     app.include_router(akismet.router)
     app.include_router(admin.router)
+    app.include_router(dashboard.router)
+    if settings.metrics_public:
+        app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.mount(dashboard.STATIC_PATH, dashboard.static_files(), name="dashboard-static")
+    app.add_middleware(dashboard.LatencyMiddleware)
     app.add_middleware(TimeLimit, seconds=settings.request_timeout_seconds)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.cors_origins:  # closed unless origins are named; never with credentials
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_middleware(RequestContext)
     return app
