@@ -44,7 +44,7 @@ SECRET = "replica-test-secret"
 ADMIN = "replica-admin-token"
 RELOAD_SECONDS = 0.5
 SWITCH_WITHIN = 10.0  # seconds from `models promote` to every replica serving the new model
-KEY_LIMIT = 60  # SLUICE_RATE_LIMIT_KEY_PER_MINUTE, shared through Redis
+KEY_LIMIT = 10  # SLUICE_RATE_LIMIT_KEY_PER_MINUTE, shared through Redis
 REDIS_URL = os.environ.get("SLUICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 START_TIMEOUT = 45.0
 
@@ -303,8 +303,9 @@ class Hammer:
 def test_a_promoted_model_reaches_both_replicas_without_a_failed_request(
     cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 20 keys keep each key well under its rate limit at the hammer's pace.
-    hammer = Hammer(cluster, [_new_key(cluster, f"https://hammer{i}.example") for i in range(20)])
+    # 60 keys keep each key under its rate limit at the hammer's pace (at most ~20 requests/s
+    # for at most ~18 s: 6 per key).
+    hammer = Hammer(cluster, [_new_key(cluster, f"https://hammer{i}.example") for i in range(60)])
     thread = threading.Thread(target=hammer.run, daemon=True)
     thread.start()
     try:
@@ -349,20 +350,29 @@ def _rate_limiter_wired() -> bool:
     )
 
 
-def test_rate_limits_are_enforced_across_both_replicas(cluster: Cluster) -> None:
-    key = _new_key(cluster, "https://limited.example")
+def _burst(cluster: Cluster, key: str) -> dict[str, list[int]]:
+    """Three times the limit's worth of checks, alternating between the replicas."""
     statuses: dict[str, list[int]] = {"A": [], "B": []}
     with httpx.Client(timeout=10) as client:
-        for n in range(KEY_LIMIT + 20):
+        for n in range(3 * KEY_LIMIT):
             replica = cluster.replicas[n % 2]
             response = _check(client, replica, key, content=f"Comment {n}")
             statuses[replica.name].append(response.status_code)
-    allowed = sum(s == 200 for s in statuses["A"] + statuses["B"])
+    return statuses
+
+
+def test_rate_limits_are_enforced_across_both_replicas(cluster: Cluster) -> None:
+    for attempt in range(2):
+        statuses = _burst(cluster, _new_key(cluster, f"https://limited{attempt}.example"))
+        allowed = sum(s == 200 for s in statuses["A"] + statuses["B"])
+        # A limiter counting per calendar minute may roll over during one burst: not twice.
+        if allowed <= KEY_LIMIT + 2:
+            break
     limited = sum(s == 429 for s in statuses["A"] + statuses["B"])
     if limited == 0 and not _rate_limiter_wired():
         pytest.skip("no rate limiter in this build (SLUICE_RATE_LIMIT_KEY_PER_MINUTE is unread)")
-    # Alone, each replica would allow KEY_LIMIT requests: 80 would all pass. Shared, the key
-    # gets KEY_LIMIT in all (plus the little the bucket refills during the run).
-    assert allowed <= KEY_LIMIT + 5, statuses
-    assert limited >= 15, statuses
+    # Alone, each replica would allow KEY_LIMIT of its 1.5 x KEY_LIMIT requests (2 x KEY_LIMIT
+    # in all); shared, the key gets KEY_LIMIT in all (plus what a bucket refills meanwhile).
+    assert allowed <= KEY_LIMIT + 2, statuses
+    assert limited >= KEY_LIMIT, statuses
     assert 429 in statuses["A"] and 429 in statuses["B"], statuses
