@@ -16,6 +16,7 @@ import contextlib
 import io
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -40,12 +41,16 @@ from training import artifacts
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "replica-test-secret"
+# Per run, so that counters a limiter keeps in Redis under hashed key names never meet those
+# of another run (each run's database numbers its keys from 1 again).
+SECRET = secrets.token_hex(16)
 ADMIN = "replica-admin-token"
 RELOAD_SECONDS = 0.5
 SWITCH_WITHIN = 10.0  # seconds from `models promote` to every replica serving the new model
 KEY_LIMIT = 10  # SLUICE_RATE_LIMIT_KEY_PER_MINUTE, shared through Redis
-REDIS_URL = os.environ.get("SLUICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+REDIS_URL = os.environ.get(
+    "SLUICE_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{secrets.randbelow(15) + 1}"
+)
 START_TIMEOUT = 45.0
 
 
