@@ -367,8 +367,13 @@ def served(factory: str, env: Mapping[str, str], workers: int) -> Iterator[str]:
                 process.wait()
 
 
-def prepare_service(workdir: Path, models_dir: Path) -> tuple[dict[str, str], str]:
-    """A data directory with a migrated SQLite database, one site and its API key."""
+def prepare_service(
+    workdir: Path, models_dir: Path, database_url: str | None = None
+) -> tuple[dict[str, str], str]:
+    """A migrated database (SQLite in ``workdir`` unless a URL is given) with one site and key.
+
+    Rate limits are switched off: one key from one address is the whole load here.
+    """
     from service.app import open_storage
     from service.settings import Settings
 
@@ -378,9 +383,17 @@ def prepare_service(workdir: Path, models_dir: Path) -> tuple[dict[str, str], st
         "SLUICE_SECRET_KEY": SECRET,
         "SLUICE_MODEL_RELOAD_SECONDS": "0",
         "SLUICE_LOG_LEVEL": "WARNING",
+        "SLUICE_RATE_LIMIT_KEY_PER_MINUTE": "0",
+        "SLUICE_RATE_LIMIT_IP_PER_MINUTE": "0",
     }
+    if database_url:
+        env["SLUICE_DATABASE_URL"] = database_url
     settings = Settings(
-        models_dir=models_dir, data_dir=workdir / "data", secret_key=SECRET, model_reload_seconds=0
+        models_dir=models_dir,
+        data_dir=workdir / "data",
+        secret_key=SECRET,
+        model_reload_seconds=0,
+        database_url=database_url,
     )
     storage = open_storage(settings)
     try:
@@ -391,12 +404,68 @@ def prepare_service(workdir: Path, models_dir: Path) -> tuple[dict[str, str], st
     return env, key
 
 
+POSTGRES_ADMIN_URLS = (
+    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    "postgresql+psycopg://root@127.0.0.1:5432/postgres",
+)
+
+
+@contextmanager
+def throwaway_postgres(admin_urls: Sequence[str]) -> Iterator[str | None]:
+    """A fresh PostgreSQL database for the run (dropped after), or None if none answers."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    for admin_url in admin_urls:
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # any failure to connect: try the next URL
+            engine.dispose()
+            continue
+        name = f"sluice_bench_{os.getpid()}"
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            engine.dispose()
+        return
+    yield None
+
+
+def _bodies(records: Sequence[Mapping[str, str]], key: str) -> tuple[list[str], list[str]]:
+    """(JSON bodies for /v1, form bodies for the Akismet API) of the same comments."""
+    json_bodies = [json.dumps({k: v for k, v in r.items() if v}) for r in records]
+    form_bodies = [
+        urlencode(
+            {
+                "api_key": key,
+                "blog": SITE_URL,
+                "user_ip": r.get("user_ip") or "198.51.100.7",
+                "user_agent": r.get("user_agent") or _AGENTS[0],
+                "comment_type": "comment",
+                "comment_author": r.get("author_name", ""),
+                "comment_author_email": r.get("author_email", ""),
+                "comment_content": r["content"],
+            }
+        )
+        for r in records
+    ]
+    return json_bodies, form_bodies
+
+
 def http_benchmark(
     models_dir: Path,
     records: list[dict[str, str]],
     *,
     seconds: float,
     workers: Sequence[int],
+    postgres_admin_urls: Sequence[str] = POSTGRES_ADMIN_URLS,
     connections: int = 50,
     threads: int = 2,
 ) -> dict[str, Any]:
@@ -410,91 +479,124 @@ def http_benchmark(
         "runs": [],
         "notes": [],
     }
+    sample = records[:200]
+
+    def measure(
+        label: str,
+        database: str,
+        factory: str,
+        env: Mapping[str, str],
+        path: str,
+        script: Path,
+        probe_body: str,
+        key: str,
+        count: int,
+    ) -> None:
+        with served(factory, env, count) as base:
+            problem = _probe(base + path, script, probe_body, key)
+            if problem is not None:
+                note = f"{label}: skipped — {problem}"
+                if note not in results["notes"]:
+                    results["notes"].append(note)
+                return
+            run_wrk(base + path, script, 2, connections, threads)  # warm-up
+            result = run_wrk(base + path, script, seconds, connections, threads)
+        log.info(
+            "%s (%s), %d worker(s): %.0f req/s", label, database, count, result.requests_per_second
+        )
+        results["runs"].append(
+            {
+                "endpoint": label,
+                "database": database,
+                "workers": count,
+                **asdict(result),
+                "errors": result.errors,
+            }
+        )
+
     try:
-        env, key = prepare_service(workdir, models_dir)
-        sample = records[:200]
-        json_bodies = [json.dumps({k: v for k, v in r.items() if v}) for r in sample]
-        bare_bodies = [json.dumps({"content": r["content"]}) for r in sample]
-        form_bodies = [
-            urlencode(
-                {
-                    "api_key": key,
-                    "blog": SITE_URL,
-                    "user_ip": r.get("user_ip") or "198.51.100.7",
-                    "user_agent": r.get("user_agent") or _AGENTS[0],
-                    "comment_type": "comment",
-                    "comment_author": r.get("author_name", ""),
-                    "comment_author_email": r.get("author_email", ""),
-                    "comment_content": r["content"],
-                }
-            )
-            for r in sample
-        ]
-        scripts = {
-            "bare": wrk_script(
-                workdir / "bare.lua", bare_bodies, {"Content-Type": "application/json"}
-            ),
-            "v1": wrk_script(
-                workdir / "v1.lua",
-                json_bodies,
-                {"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
-            ),
-            "akismet": wrk_script(
-                workdir / "akismet.lua",
-                form_bodies,
-                {"Content-Type": "application/x-www-form-urlencoded"},
-            ),
-        }
-        targets = [
-            ("bare FastAPI JSON endpoint", "bare_app", "/v1/echo", "bare"),
-            ("POST /v1/comments/check", "sluice_app", "/v1/comments/check", "v1"),
-            ("POST /1.1/comment-check", "sluice_app", "/1.1/comment-check", "akismet"),
-        ]
+        bare_script = wrk_script(
+            workdir / "bare.lua",
+            [json.dumps({"content": r["content"]}) for r in sample],
+            {"Content-Type": "application/json"},
+        )
+        bare_env: dict[str, str] = {}
         for count in workers:
-            for label, factory, path, script in targets:
-                with served(factory, env, count) as base:
-                    probe = _probe(
-                        base + path, scripts[script], json_bodies[0], form_bodies[0], key
-                    )
-                    if probe is not None:
-                        note = f"{label}: skipped — {probe}"
-                        if note not in results["notes"]:
-                            results["notes"].append(note)
-                        continue
-                    run_wrk(base + path, scripts[script], 2, connections, threads)  # warm-up
-                    result = run_wrk(base + path, scripts[script], seconds, connections, threads)
-                log.info("%s, %d worker(s): %.0f req/s", label, count, result.requests_per_second)
-                results["runs"].append(
-                    {"endpoint": label, "workers": count, **asdict(result), "errors": result.errors}
+            measure(
+                "bare FastAPI JSON endpoint",
+                "–",
+                "bare_app",
+                bare_env,
+                "/v1/echo",
+                bare_script,
+                json.dumps({"content": "probe"}),
+                "",
+                count,
+            )
+        with throwaway_postgres(postgres_admin_urls) as postgres_url:
+            databases: list[tuple[str, str | None]] = [("SQLite", None)]
+            if postgres_url:
+                databases.append(("PostgreSQL", postgres_url))
+            else:
+                results["notes"].append(
+                    "PostgreSQL: skipped — no server answered at " + ", ".join(postgres_admin_urls)
                 )
+            for database, url in databases:
+                env, key = prepare_service(workdir / database, models_dir, url)
+                json_bodies, form_bodies = _bodies(sample, key)
+                v1 = wrk_script(
+                    workdir / f"v1-{database}.lua",
+                    json_bodies,
+                    {"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+                )
+                akismet = wrk_script(
+                    workdir / f"akismet-{database}.lua",
+                    form_bodies,
+                    {"Content-Type": "application/x-www-form-urlencoded"},
+                )
+                for count in workers:
+                    measure(
+                        "POST /v1/comments/check",
+                        database,
+                        "sluice_app",
+                        env,
+                        "/v1/comments/check",
+                        v1,
+                        json_bodies[0],
+                        key,
+                        count,
+                    )
+                    measure(
+                        "POST /1.1/comment-check",
+                        database,
+                        "sluice_app",
+                        env,
+                        "/1.1/comment-check",
+                        akismet,
+                        form_bodies[0],
+                        key,
+                        count,
+                    )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return results
 
 
-def _probe(url: str, script: Path, json_body: str, form_body: str, key: str) -> str | None:
+def _probe(url: str, script: Path, body: str, key: str) -> str | None:
     """None when one request to ``url`` succeeds as the load will send it; else why not."""
-    if script.name == "akismet.lua":
-        response = httpx.post(
-            url,
-            content=form_body,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            timeout=30,
-        )
-        if response.status_code == 404:
-            return "the route does not exist in this build"
-        if response.status_code != 200 or response.text not in ("true", "false"):
-            return f"unexpected answer {response.status_code} {response.text[:80]!r}"
-        return None
-    headers = {"Content-Type": "application/json"}
-    if script.name == "v1.lua":
-        headers["Authorization"] = f"Bearer {key}"
-    body = json_body if script.name == "v1.lua" else json.dumps({"content": "probe"})
+    if "akismet" in script.name:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    else:
+        headers = {"Content-Type": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
     response = httpx.post(url, content=body, headers=headers, timeout=30)
     if response.status_code == 404:
         return "the route does not exist in this build"
     if response.status_code != 200:
         return f"unexpected answer {response.status_code} {response.text[:80]!r}"
+    if "akismet" in script.name and response.text not in ("true", "false"):
+        return f"unexpected answer {response.text[:80]!r}"
     return None
 
 
@@ -731,28 +833,34 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         )
     http = results.get("http", {})
     for endpoint in ("POST /v1/comments/check", "POST /1.1/comment-check"):
-        runs = [r for r in http.get("runs", []) if r["endpoint"] == endpoint]
-        if not runs:
-            continue
-        best = max(runs, key=lambda r: r["requests_per_second"])
-        bare = next(
-            r
-            for r in http["runs"]
-            if r["endpoint"] == "bare FastAPI JSON endpoint" and r["workers"] == best["workers"]
-        )
-        share = best["requests_per_second"] / bare["requests_per_second"]
-        ok = share >= 1 / 3 and best["p99_ms"] <= 25 and best["errors"] == 0
-        rows.append(
-            [
-                f"HTTP {endpoint}, {http['connections']} connections, {best['workers']} worker(s)",
-                f"{best['requests_per_second']:,.0f} req/s, p99 {best['p99_ms']:.1f} ms, "
-                f"{best['errors']} errors",
-                f"bare {bare['requests_per_second']:,.0f} req/s, p99 {bare['p99_ms']:.1f} ms",
-                f"{share:.2f} of bare",
-                "≥ 1/3 of bare, p99 ≤ 25 ms, 0 errors",
-                _status(ok),
+        for database in ("SQLite", "PostgreSQL"):
+            runs = [
+                r
+                for r in http.get("runs", [])
+                if r["endpoint"] == endpoint and r["database"] == database
             ]
-        )
+            if not runs:
+                continue
+            best = max(runs, key=lambda r: r["requests_per_second"])
+            bare = next(
+                r
+                for r in http["runs"]
+                if r["endpoint"] == "bare FastAPI JSON endpoint" and r["workers"] == best["workers"]
+            )
+            share = best["requests_per_second"] / bare["requests_per_second"]
+            ok = share >= 1 / 3 and best["p99_ms"] <= 25 and best["errors"] == 0
+            rows.append(
+                [
+                    f"HTTP {endpoint}, {database}, {http['connections']} connections, "
+                    f"{best['workers']} worker(s)",
+                    f"{best['requests_per_second']:,.0f} req/s, p99 {best['p99_ms']:.1f} ms, "
+                    f"{best['errors']} errors",
+                    f"bare {bare['requests_per_second']:,.0f} req/s, p99 {bare['p99_ms']:.1f} ms",
+                    f"{share:.2f} of bare",
+                    "≥ 1/3 of bare, p99 ≤ 25 ms, 0 errors",
+                    _status(ok),
+                ]
+            )
     training = results.get("training")
     if training:
         ours, bow = training["sluice"], training["bow"]
@@ -809,7 +917,7 @@ def plot_http(http: dict[str, Any], path: Path) -> None:
     runs = http.get("runs", [])
     if not runs:
         return
-    labels = [f"{r['endpoint']}\n{r['workers']} worker(s)" for r in runs]
+    labels = [f"{r['endpoint']}\n{r['database']}, {r['workers']} worker(s)" for r in runs]
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(runs)), 4))
     bars = ax.bar(range(len(runs)), [r["requests_per_second"] for r in runs], color="#2b6cb0")
     for bar, run in zip(bars, runs, strict=True):
@@ -922,14 +1030,26 @@ def write_report(results: dict[str, Any], facts: dict[str, Any], seconds: float)
                 f"{http['seconds']:.0f} s after a 2 s warm-up, cycling through 200 different "
                 "comments. The baseline is a bare FastAPI endpoint that validates a JSON body "
                 "with pydantic and answers JSON, served the same way. The Sluice endpoints do "
-                "the full work: API-key lookup, scoring, reasons, and recording the check in "
-                "SQLite.",
+                "the full work: API-key lookup, scoring, reasons, and recording the check, in "
+                "the default SQLite database (WAL, `synchronous=FULL`: one fsync per check) and, "
+                "when a PostgreSQL server answers on 127.0.0.1, in a throw-away PostgreSQL "
+                "database. Rate limits are off (one key from one address is the whole load).",
                 "",
                 md_table(
-                    ["endpoint", "workers", "req/s", "p50", "p99", "requests", "errors"],
+                    [
+                        "endpoint",
+                        "database",
+                        "workers",
+                        "req/s",
+                        "p50",
+                        "p99",
+                        "requests",
+                        "errors",
+                    ],
                     [
                         [
                             r["endpoint"],
+                            r["database"],
                             r["workers"],
                             f"{r['requests_per_second']:,.0f}",
                             f"{r['p50_ms']:.1f} ms",
@@ -1001,8 +1121,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per HTTP run")
     parser.add_argument("--workers", default="1,2", help="uvicorn worker counts to measure")
     parser.add_argument("--training-rows", type=int, default=100_000)
+    parser.add_argument("--skip-inprocess", action="store_true", help="no single/batch runs")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument(
+        "--postgres-url",
+        action="append",
+        help="PostgreSQL admin URL for the HTTP runs (default: postgres or root on 127.0.0.1)",
+    )
     parser.add_argument("--train-child", choices=("sluice", "bow"), help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, default=100_000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1020,27 +1146,34 @@ def main(argv: list[str] | None = None) -> int:
     pool = [t for frame in corpora.frames.values() for t in frame["content"]]
     records = comment_records(pool, args.comments)
     results: dict[str, Any] = {"model": str(model_dir)}
-    log.info("one comment at a time, %d comments", len(records))
-    results["single"] = single_comment(model, records)
-    log.info("batches of 1000")
-    results["batch"] = batch_throughput(model, comment_records(pool, 10_000, seed=1))
+    if not args.skip_inprocess:
+        log.info("one comment at a time, %d comments", len(records))
+        results["single"] = single_comment(model, records)
+        log.info("batches of 1000")
+        results["batch"] = batch_throughput(model, comment_records(pool, 10_000, seed=1))
     if not args.skip_http:
         workers = [int(w) for w in args.workers.split(",") if w.strip()]
-        results["http"] = http_benchmark(registry, records, seconds=args.duration, workers=workers)
+        results["http"] = http_benchmark(
+            registry,
+            records,
+            seconds=args.duration,
+            workers=workers,
+            postgres_admin_urls=args.postgres_url or POSTGRES_ADMIN_URLS,
+        )
     if not args.skip_training:
         log.info("training on %d synthesised comments", args.training_rows)
         results["training"] = training_benchmark(args.training_rows)
     results["load"] = load_benchmark(model_dir)
     seconds = time.perf_counter() - started
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
-    plot_latency(results["single"], REPORTS_DIR / "speed_latency.png")
+    if results.get("single"):
+        plot_latency(results["single"], REPORTS_DIR / "speed_latency.png")
     if results.get("http"):
         plot_http(results["http"], REPORTS_DIR / "speed_http.png")
     (REPORTS_DIR / "speed.md").write_text(write_report(results, facts, seconds), encoding="utf-8")
-    serialisable = {
-        **results,
-        "single": {k: v for k, v in results["single"].items() if k != "timings"},
-    }
+    serialisable = dict(results)
+    if results.get("single"):
+        serialisable["single"] = {k: v for k, v in results["single"].items() if k != "timings"}
     (REPORTS_DIR / "speed.json").write_text(
         json.dumps({"facts": facts, "results": serialisable}, indent=1) + "\n", encoding="utf-8"
     )
