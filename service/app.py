@@ -16,11 +16,13 @@ from service.api.routes import admin, akismet, comments, health
 from service.dashboard import routes as dashboard
 from service.edge import RequestContext
 from service.errors import install_error_handlers
+from service.flood import FloodDetector
 from service.limits import BodySizeLimit, TimeLimit
 from service.logs import install_record_factory
 from service.models import ModelHolder
 from service.moderation import Moderation
 from service.observability import Metrics, MetricsMiddleware, metrics_endpoint, serve_metrics
+from service.ratelimit import MemoryCounter, RateLimit, RedisCounter
 from service.settings import Settings
 from service.spool import Spool
 from service.storage import Storage, upgrade
@@ -102,6 +104,9 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
             with contextlib.suppress(asyncio.CancelledError):
                 await replayer
             spool.seal()
+            flood.close()
+            if isinstance(counter, RedisCounter):
+                await counter.close()
             if watcher:
                 watcher.cancel()
             if owns_storage:
@@ -123,11 +128,18 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     )
     owns_storage = storage is None
     spool = Spool(settings.data_dir / "spool")
+    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    flood = FloodDetector(
+        threshold=settings.flood_threshold,
+        window=settings.flood_window_seconds,
+        redis_url=settings.redis_url,
+    )
     app.state.moderation = Moderation(
         models=app.state.models,
         storage=storage or open_storage(settings),
         metrics=metrics,
         spool=spool,
+        flood=flood,
     )
     install_error_handlers(app)
     app.include_router(health.router)
@@ -140,6 +152,13 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.mount(dashboard.STATIC_PATH, dashboard.static_files(), name="dashboard-static")
     app.add_middleware(dashboard.LatencyMiddleware)
     app.add_middleware(TimeLimit, seconds=settings.request_timeout_seconds)
+    if settings.rate_limit_key_per_minute or settings.rate_limit_ip_per_minute:
+        app.add_middleware(
+            RateLimit,
+            counter=counter,
+            per_key=settings.rate_limit_key_per_minute,
+            per_ip=settings.rate_limit_ip_per_minute,
+        )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     if settings.cors_origins:  # closed unless origins are named; never with credentials

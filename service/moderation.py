@@ -19,6 +19,7 @@ from typing import Any
 
 from scipy.special import expit, logit
 
+from service.flood import FloodDetector, FloodEvidence
 from service.models import ModelHolder
 from service.observability import Metrics
 from service.scoring import Reason, Score, Scorer
@@ -168,11 +169,13 @@ class Moderation:
         storage: Storage,
         metrics: Metrics | None = None,
         spool: Spool | None = None,
+        flood: FloodDetector | None = None,
     ) -> None:
         self.models = models
         self.storage = storage
         self.metrics = metrics
         self.spool = spool
+        self.flood = flood
         self._keys: dict[str, KeyMatch] = {}
 
     # -- database outages ------------------------------------------------------------------
@@ -263,8 +266,10 @@ class Moderation:
         *,
         user_role: str | None = None,
         model_score: Score | None = None,
+        flood: FloodEvidence | None = None,
     ) -> Score:
-        """Model score for ``record`` adjusted by this site's reputation memory."""
+        """Model score for ``record`` adjusted by this site's reputation memory (and by a
+        flood of near-duplicates it is part of, when ``flood`` says so)."""
         override = _protocol_override(record, user_role)
         scorer = self.scorer()
         if override is not None:
@@ -272,6 +277,9 @@ class Moderation:
         cutoffs = self._cutoffs(site, scorer)
         base = model_score or scorer.score(record, cutoffs=cutoffs)
         shift, reasons = reputation_adjustment(self._reputation(site, record))
+        if flood is not None:
+            shift += flood.shift
+            reasons.append(flood.reason())
         if not reasons:
             return replace(base, verdict=cutoffs.verdict(base.score))
         probability = float(expit(logit(min(max(base.score, 1e-9), 1 - 1e-9)) + shift))
@@ -293,7 +301,10 @@ class Moderation:
         user_role: str | None = None,
     ) -> CheckResult:
         """Score and record one comment; answering never waits on a failed database."""
-        score = self.score(site, record, user_role=user_role)
+        flood = None
+        if self.flood is not None and not is_test and _protocol_override(record, user_role) is None:
+            flood = self.flood.observe(site.id, record)
+        score = self.score(site, record, user_role=user_role, flood=flood)
         return self._record(site, record, score, key_id=key_id, is_test=is_test)
 
     def check_many(
@@ -302,9 +313,19 @@ class Moderation:
         scorer = self.scorer()
         cutoffs = self._cutoffs(site, scorer)
         base = scorer.score_many(records, cutoffs=cutoffs)
+        # A batch re-checks a moderation queue: it sees floods but does not add to them.
+        floods = [
+            self.flood.observe(site.id, record, count=False) if self.flood else None
+            for record in records
+        ]
         return [
-            self._record(site, record, self.score(site, record, model_score=score), key_id=key_id)
-            for record, score in zip(records, base, strict=True)
+            self._record(
+                site,
+                record,
+                self.score(site, record, model_score=score, flood=flood),
+                key_id=key_id,
+            )
+            for record, score, flood in zip(records, base, floods, strict=True)
         ]
 
     def _record(
