@@ -37,7 +37,7 @@ class CostPolicy:
     false_positive: float = 20.0
     hold: float = 1.0
     max_spam_fpr: float = 0.005
-    max_hold_fpr: float = 0.05
+    max_hold_fpr: float = 0.02
     discard_fpr: float = 0.001
     min_discard: float = 0.97
 
