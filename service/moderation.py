@@ -429,7 +429,8 @@ class Moderation:
                 self._outage()
                 spooled = True
         if spooled:
-            assert self.spool is not None
+            if self.spool is None:  # not reached: spooling is only chosen with a spool
+                raise DatabaseUnavailable("database unavailable and no spool configured")
             self.spool.append(entry)  # raises SpoolUnavailable: then nothing is acknowledged
         if self.metrics:
             self.metrics.feedback_received(label, source)
