@@ -26,8 +26,6 @@ rather than scored differently.
 from __future__ import annotations
 
 import math
-from array import array
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -52,9 +50,6 @@ from training.features import (
 # Distinct words whose character n-grams are kept; the cache is emptied when it grows past
 # this (a few tens of MB at most), which keeps memory bounded on adversarial input.
 WORD_CACHE_SIZE = 200_000
-
-# Up to this many n-gram occurrences, one text is scored with Python floats, not arrays.
-SMALL_TEXT_IDS = 32
 
 _EMPTY_IDS = np.zeros(0, dtype=np.intp)
 _EMPTY_VALUES = np.zeros(0, dtype=np.float64)
@@ -100,9 +95,6 @@ class _TextBranch:
         )
         self.use_idf = use_idf
         self.coef = coef
-        # array('d') gives Python floats on indexing, for the short-text path of ``share``.
-        self.coef_list = array("d", coef.tobytes())
-        self.idf_list = array("d", self.idf.tobytes())
         self.analyzer: Callable[[str], list[str]] = vectorizer.build_analyzer()
         self.per_word = vectorizer.analyzer == "char_wb"
         # The word analyser with nothing but a tokenizer and n-grams: the same n-grams, built
@@ -204,20 +196,8 @@ class _TextBranch:
         return unique, values, float(self.coef[unique] @ values)
 
     def share(self, text: str) -> float:
-        """``row(text)[2]`` alone; plain Python arithmetic for short texts, where the fixed cost
-        of a dozen array operations would dominate."""
-        ids = self.columns(text)
-        if ids.size > SMALL_TEXT_IDS or self.norm != "l2" or self.binary or not self.sublinear:
-            return self._row(ids)[2]
-        if ids.size == 0:
-            return 0.0
-        coef, idf, log = self.coef_list, self.idf_list, math.log
-        dot = squares = 0.0
-        for column, count in Counter(ids.tolist()).items():
-            value = (log(count) + 1.0) * idf[column]
-            dot += coef[column] * value
-            squares += value * value
-        return dot / math.sqrt(squares) if squares > 0.0 else 0.0
+        """``row(text)[2]``: this branch's share of the raw decision value."""
+        return self._row(self.columns(text))[2]
 
     def shares(self, texts: Sequence[str]) -> np.ndarray:
         """This branch's share of the raw decision value for each text, in one vectorised pass.
