@@ -423,7 +423,7 @@ class AkismetApi:
     # authentication ---------------------------------------------------------------------
 
     def _find(self, key: str) -> KeyMatch | None:
-        return self.storage.find_key(plaintext=key)
+        return self.moderation.find_key(key)
 
     def authenticate(
         self, call: AkismetCall, *, names: tuple[str, ...] = ("api_key", "key")

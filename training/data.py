@@ -181,7 +181,7 @@ def load_labelled(
 def text_group(text: str) -> str:
     """Duplicate-aware group key: hash of the case- and whitespace-folded text."""
     folded = re.sub(r"\s+", " ", text.replace("\ufeff", "")).strip().lower()
-    return hashlib.sha1(folded.encode()).hexdigest()[:12]
+    return hashlib.sha1(folded.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 def load_authored(weight: float = 1.0) -> pd.DataFrame:

@@ -8,6 +8,7 @@ FastAPI would refuse), and no error here is ever JSON: clients read the body, no
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -17,7 +18,20 @@ from service.akismet import AkismetApi, AkismetCall, Reply, parse_form
 from service.api.deps import ModerationDep
 
 router = APIRouter(tags=["akismet"])
-BOTH = ["GET", "POST"]
+Endpoint = Callable[..., Any]
+
+
+def get_and_post(path: str) -> Callable[[Endpoint], Endpoint]:
+    """Akismet accepts both methods; one OpenAPI operation each, with distinct ids."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        for method in ("post", "get"):
+            getattr(router, method)(
+                path, response_class=Response, operation_id=f"{endpoint.__name__}_{method}"
+            )(endpoint)
+        return endpoint
+
+    return register
 
 
 async def _call(request: Request) -> AkismetCall:
@@ -47,63 +61,63 @@ async def _answer(request: Request, method: Callable[[AkismetCall], Reply]) -> R
     return _response(await run_in_threadpool(method, call))
 
 
-@router.api_route("/1.1/verify-key", methods=BOTH, response_class=Response)
+@get_and_post("/1.1/verify-key")
 async def verify_key(request: Request, moderation: ModerationDep) -> Response:
     """``valid`` or ``invalid``: is this key (``key`` or ``api_key``) live for a full blog URL?"""
     return await _answer(request, AkismetApi(moderation).verify_key)
 
 
-@router.api_route("/1.1/comment-check", methods=BOTH, response_class=Response)
+@get_and_post("/1.1/comment-check")
 async def check_comment(request: Request, moderation: ModerationDep) -> Response:
     """``true`` (spam) or ``false`` (ham); ``X-akismet-guid`` names the check."""
     return await _answer(request, AkismetApi(moderation).comment_check)
 
 
-@router.api_route("/1.1/submit-spam", methods=BOTH, response_class=Response)
+@get_and_post("/1.1/submit-spam")
 async def submit_spam(request: Request, moderation: ModerationDep) -> Response:
     """A moderator says this comment is spam (a missed spam, if it was let through)."""
     api = AkismetApi(moderation)
     return await _answer(request, lambda call: api.submit(call, label="spam"))
 
 
-@router.api_route("/1.1/submit-ham", methods=BOTH, response_class=Response)
+@get_and_post("/1.1/submit-ham")
 async def submit_ham(request: Request, moderation: ModerationDep) -> Response:
     """A moderator says this comment is legitimate (a false positive, if it was caught)."""
     api = AkismetApi(moderation)
     return await _answer(request, lambda call: api.submit(call, label="ham"))
 
 
-@router.api_route("/1.1/get-subscription", methods=BOTH, response_class=Response)
+@get_and_post("/1.1/get-subscription")
 async def read_subscription(request: Request, moderation: ModerationDep) -> Response:
     """The account the WordPress settings screen asks for before it stores a key."""
     return await _answer(request, AkismetApi(moderation).get_subscription)
 
 
-@router.api_route("/1.1/get-stats", methods=BOTH, response_class=Response)
+@get_and_post("/1.1/get-stats")
 async def read_stats(request: Request, moderation: ModerationDep) -> Response:
     """Spam, ham, missed spam, false positives and accuracy for the WordPress settings screen."""
     return await _answer(request, AkismetApi(moderation).get_stats)
 
 
-@router.api_route("/1.1/deactivate", methods=BOTH, response_class=Response)
+@get_and_post("/1.1/deactivate")
 async def deactivate_key(request: Request, moderation: ModerationDep) -> Response:
     """Sent by WordPress when the plugin is switched off: ``deactivated``."""
     return await _answer(request, AkismetApi(moderation).deactivate)
 
 
-@router.api_route("/1.1/test", methods=BOTH, response_class=Response)
+@get_and_post("/1.1/test")
 async def read_connectivity() -> Response:
     """WordPress's connectivity probe: ``connected``."""
     return _response(AkismetApi.test())
 
 
-@router.api_route("/1.2/usage-limit", methods=BOTH, response_class=Response)
+@get_and_post("/1.2/usage-limit")
 async def read_usage_limit(request: Request, moderation: ModerationDep) -> Response:
     """This month's calls for the key, JSON (``limit`` is ``none``)."""
     return await _answer(request, AkismetApi(moderation).usage_limit)
 
 
-@router.api_route("/1.2/key-sites", methods=BOTH, response_class=Response)
+@get_and_post("/1.2/key-sites")
 async def read_key_sites(request: Request, moderation: ModerationDep) -> Response:
     """Per-site calls, spam, ham, missed spam and false positives (JSON or ``format=csv``)."""
     return await _answer(request, AkismetApi(moderation).key_sites)
