@@ -18,6 +18,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 REQUEST_ID: ContextVar[str] = ContextVar("sluice_request_id", default="-")
+# Facts domain code learns during a request (site id, verdict) for its access-log line; a
+# mutable dict so that code running in the thread pool can add to it.
+REQUEST_FACTS: ContextVar[dict[str, Any] | None] = ContextVar("sluice_request_facts", default=None)
+
+
+def note_request(**facts: Any) -> None:
+    """Add ids and outcomes (never personal data) to the current request's access-log line."""
+    current = REQUEST_FACTS.get()
+    if current is not None:
+        current.update(facts)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 _factory_installed = False
@@ -50,6 +60,9 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -20,6 +20,7 @@ from typing import Any
 from scipy.special import expit, logit
 
 from service.flood import FloodDetector, FloodEvidence
+from service.logs import note_request
 from service.models import ModelHolder
 from service.observability import Metrics
 from service.scoring import Reason, Score, Scorer
@@ -338,6 +339,7 @@ class Moderation:
         is_test: bool = False,
     ) -> CheckResult:
         check_id = uuid.uuid4().hex
+        note_request(site=site.id, verdict=score.verdict.value, check=check_id)
         if self.metrics and not is_test:
             self.metrics.check(site.id, score.verdict.value)
         entry: Entry = {

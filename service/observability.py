@@ -8,6 +8,7 @@ whole server rather than one random worker.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from wsgiref.simple_server import WSGIServer
@@ -26,6 +27,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.logs import REQUEST_FACTS
+
+access = logging.getLogger("sluice.access")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
 
@@ -125,6 +129,8 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        facts: dict[str, object] = {}
+        token = REQUEST_FACTS.set(facts)
 
         async def recording_send(message: Message) -> None:
             nonlocal status
@@ -135,11 +141,37 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, recording_send)
         finally:
+            REQUEST_FACTS.reset(token)
+            seconds = time.perf_counter() - started
             route = route_template(scope)
             self.metrics.requests.labels(
                 route=route, method=scope["method"], status=str(status)
             ).inc()
-            self.metrics.latency.labels(route=route).observe(time.perf_counter() - started)
+            self.metrics.latency.labels(route=route).observe(seconds)
+            access_log(scope["method"], route, status, seconds, facts)
+
+
+def access_log(
+    method: str, route: str, status: int, seconds: float, facts: dict[str, object]
+) -> None:
+    """One line per request: route template (no ids), status, duration, site and verdict."""
+    fields = {
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        **facts,
+    }
+    extra = " ".join(f"{k}={v}" for k, v in facts.items())
+    access.info(
+        "%s %s %d %.1fms%s",
+        method,
+        route,
+        status,
+        seconds * 1000,
+        f" {extra}" if extra else "",
+        extra={"fields": fields},
+    )
 
 
 async def metrics_endpoint(request: Request) -> Response:

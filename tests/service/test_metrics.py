@@ -60,3 +60,26 @@ def test_metrics_are_private_by_default_and_served_on_their_own_port(settings: S
             scraped = http.get(f"http://127.0.0.1:{port}/metrics")
     assert scraped.status_code == 200
     assert "sluice_verdicts_total" in scraped.text
+
+
+def test_one_json_access_line_per_request_without_personal_data(client: TestClient, caplog) -> None:
+    import json
+    import logging
+
+    from service.logs import JsonFormatter
+
+    caplog.set_level(logging.INFO, logger="sluice.access")
+    comment = {"content": "Lovely!", "author_email": "pat@example.org", "user_ip": "198.51.100.4"}
+    response = client.post("/v1/comments/check", json=comment)
+    lines = [
+        json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "sluice.access"
+    ]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["route"] == "/v1/comments/check" and line["status"] == 200
+    assert line["verdict"] == response.json()["verdict"]
+    assert line["check"] == response.json()["id"]
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert isinstance(line["site"], int) and line["duration_ms"] > 0
+    text = json.dumps(line)
+    assert "pat@example.org" not in text and "198.51.100.4" not in text and "Lovely" not in text
