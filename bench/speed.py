@@ -991,8 +991,8 @@ def write_report(results: dict[str, Any], facts: dict[str, Any], seconds: float)
                 ],
             ),
             "",
-            "`service Scorer.score(x)` is the service's current path (pipeline features plus "
-            "reasons), shown for reference.",
+            "`service Scorer.score(x)` is what the service calls per comment (probability, "
+            "verdict and reasons), as wired at the time of the run, shown for reference.",
             "",
             "![latency](speed_latency.png)",
             "",
