@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from training import features, normalize
@@ -128,7 +128,7 @@ TRICKY = st.sampled_from(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=300), st.lists(TRICKY, max_size=60).map("".join)))
 def test_prepare_unchanged_on_any_text(text: str) -> None:
     assert normalize.fold(text) == ref_fold(text)
