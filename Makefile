@@ -34,6 +34,11 @@ test: install
 train: install
 	$(BIN)/python -m training train --promote $(TRAIN_ARGS)
 
+## make bench: quality and speed benchmarks against same-run baselines (reports in bench/reports/)
+bench: install
+	$(BIN)/python -m bench.quality
+	$(BIN)/python -m bench.speed
+
 lint: install
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
