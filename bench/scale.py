@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.scale                       # compare on the corpora, 100k, 1M
     .venv/bin/python -m bench.scale --sizes 100k,1M,10M   # add a simulated 10M (hours)
     .venv/bin/python -m bench.scale --skip-compare --sizes 100k
+    .venv/bin/python -m bench.scale --compare-on 100k --sizes ""  # both trainers on 100k
 
 Two measurements, each training in its own process (``python -m training train``) so that
 its wall time and peak resident memory (``ru_maxrss`` from ``os.wait4``) are its own:
@@ -127,11 +128,17 @@ def latest_card(models_dir: Path) -> dict[str, Any]:
     return card
 
 
-def compare(work: Path) -> list[dict[str, Any]]:
+def compare(work: Path, size: int | None = None) -> list[dict[str, Any]]:
+    """Both trainers on the corpora, or on a simulated export of ``size`` comments."""
+    data: list[str] = []
+    if size:
+        path = work / f"compare-{size}.csv"
+        synthesise(base_frame(), size, path)
+        data = ["--no-default-data", "--data", str(path)]
     rows = []
     for label, extra in (("in-memory", []), ("out-of-core", ["--out-of-core"])):
         models = work / f"compare-{label}"
-        figures = measure(["train", "--models-dir", str(models), *extra])
+        figures = measure(["train", "--models-dir", str(models), *data, *extra])
         card = latest_card(models)
         held = card["evaluation"]["held_out"]
         rows.append(
@@ -375,6 +382,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100k,1M", help="simulated export sizes")
     parser.add_argument("--skip-compare", action="store_true")
+    parser.add_argument(
+        "--compare-on", metavar="SIZE", help="compare on a simulated export (e.g. 100k)"
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--work-dir", type=Path, help="keep data and models here")
     parser.add_argument(
@@ -411,7 +421,9 @@ def main() -> int:
             "rlimit_as": resource.getrlimit(resource.RLIMIT_AS),
         }
         if not args.skip_compare:
-            result["compare"] = compare(work)
+            result["compare"] = compare(
+                work, parse_size(args.compare_on) if args.compare_on else None
+            )
             print("## Accuracy cost (same data, same held-out rows)\n")
             print(table(result["compare"]), flush=True)
         result["scale"] = scale(work, sizes)
