@@ -13,7 +13,8 @@ retraining and no copy of the vocabularies:
   does;
 * the metadata branch maps names through the ``DictVectorizer`` vocabulary and multiplies by
   the ``MaxAbsScaler``'s inverse scale;
-* the calibrated probability is ``expit(-(a * (x @ coef + intercept) + b))``.
+* the calibrated probability is ``expit(-(a * (x @ coef + intercept) + b))``;
+* ``spam_probabilities`` counts the n-grams of a whole batch in one sorted pass per branch.
 
 The probability equals ``pipeline.predict_proba`` up to floating-point summation order (tested
 to 1e-9). The sparse feature row is available too (``explain``), so reasons can be built from
@@ -48,8 +49,8 @@ from training.features import (
 )
 
 # Distinct words whose character n-grams are kept; the cache is emptied when it grows past
-# this (a few tens of MB at most), which keeps memory bounded on adversarial input.
-WORD_CACHE_SIZE = 200_000
+# this (about 40 MB per process), which keeps memory bounded on adversarial input.
+WORD_CACHE_SIZE = 100_000
 
 _EMPTY_IDS = np.zeros(0, dtype=np.intp)
 _EMPTY_VALUES = np.zeros(0, dtype=np.float64)
