@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     owns_storage = storage is None
     spool = Spool(settings.data_dir / "spool")
     counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    app.state.redis_counter = counter if isinstance(counter, RedisCounter) else None
     flood = FloodDetector(
         threshold=settings.flood_threshold,
         window=settings.flood_window_seconds,

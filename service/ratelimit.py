@@ -103,6 +103,9 @@ class RedisCounter:
             return Decision(True)
         return Decision(False, max(1, math.ceil((index + 1) * window - now)))
 
+    async def ping(self) -> None:
+        await self._redis.ping()
+
     async def close(self) -> None:
         await self._redis.aclose()
 

@@ -83,3 +83,15 @@ def test_one_json_access_line_per_request_without_personal_data(client: TestClie
     assert isinstance(line["site"], int) and line["duration_ms"] > 0
     text = json.dumps(line)
     assert "pat@example.org" not in text and "198.51.100.4" not in text and "Lovely" not in text
+
+
+def test_readyz_reports_model_database_and_redis_separately(settings: Settings) -> None:
+    with_redis = settings.model_copy(update={"redis_url": "redis://127.0.0.1:6379/0"})
+    with TestClient(create_app(with_redis)) as client:
+        body = client.get("/readyz").json()
+    assert body["model"]["ready"] and body["database"]["ready"] and body["redis"]["ready"]
+    broken = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    with TestClient(create_app(broken)) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 200  # rate limits fall back to memory: still serving
+    assert response.json()["redis"]["ready"] is False
