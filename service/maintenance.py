@@ -20,23 +20,7 @@ from service.storage import FeedbackRecord, Storage
 from service.storage.comment_fields import EMAIL_HASH_FIELD, IP_HASH_FIELD
 from training import artifacts
 from training.__main__ import main as training_main
-
-FEEDBACK_FIELDS = (
-    "content",
-    "author_name",
-    "author_email",
-    "author_url",
-    "user_ip",
-    "user_agent",
-    "referrer",
-    "permalink",
-    "comment_type",
-    "lang",
-    "created_at",
-    "post_published_at",
-    "honeypot",
-)
-
+from training.features import COMMENT_FIELDS
 
 MAX_EXAMPLES = 2_000_000
 _HASHED = (EMAIL_HASH_FIELD, IP_HASH_FIELD)
@@ -65,7 +49,7 @@ def feedback_examples(
         fields = {
             k: v for k, v in record.fields.items() if k not in (EMAIL_HASH_FIELD, IP_HASH_FIELD)
         }
-        row = {name: str(fields.get(name) or "") for name in FEEDBACK_FIELDS}
+        row = {name: str(fields.get(name) or "") for name in COMMENT_FIELDS}
         row["content"] = record.content or ""
         row["label"] = record.label.value
         rows.append(row)

@@ -37,7 +37,7 @@ from service.storage import (
     Storage,
 )
 from service.storage.comment_fields import EMAIL_HASH_FIELD
-from training.features import find_urls, fold
+from training.features import COMMENT_FIELDS, find_urls, fold
 from training.normalize import strip_bbcode, strip_html, url_host
 from training.verdicts import Cutoffs, Verdict
 
@@ -497,20 +497,4 @@ class Moderation:
         self._store_feedback(site, entry)
 
 
-_STORABLE = frozenset(
-    (
-        "content",
-        "author_name",
-        "author_email",
-        "author_url",
-        "user_ip",
-        "user_agent",
-        "referrer",
-        "permalink",
-        "comment_type",
-        "lang",
-        "created_at",
-        "post_published_at",
-        "honeypot",
-    )
-)
+_STORABLE = frozenset(COMMENT_FIELDS)
