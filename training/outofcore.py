@@ -451,7 +451,11 @@ def train_out_of_core(run: OutOfCoreRun) -> Path:
     test_sources: list[np.ndarray] = []
     calibration_sample = _Reservoir(2_000, run.seed)
     gate_sample = _Reservoir(params.gate_rows, run.seed + 1)
-    for chunk in mixed_chunks(run.sources, params, seed=run.seed, split_seed=run.seed):
+    chunks = mixed_chunks(run.sources, params, seed=run.seed, split_seed=run.seed)
+    for i, chunk in enumerate(chunks):
+        if (i + 1) % PROGRESS_CHUNKS == 0:
+            scored = sum(len(d) for d in decisions["calibration"] + decisions["test"])
+            _progress(f"calibration and held-out pass: scored {scored} rows", started)
         for name in ("calibration", "test"):
             part = chunk[chunk["part"] == name]
             if part.empty:
