@@ -104,7 +104,7 @@ class OutOfCoreParams:
     idf_rows: int = 200_000
     calibration_share: float = 0.1
     cutoff_rows: int = 20_000
-    gate_rows: int = 20_000
+    gate_rows: int = 10_000
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -356,14 +356,16 @@ class _Reservoir:
         self.rng = np.random.default_rng(seed)
 
     def add(self, frame: pd.DataFrame) -> None:
-        for row in frame.to_dict("records"):
-            self.seen += 1
-            if len(self.rows) < self.size:
-                self.rows.append(row)
+        # Algorithm R, drawn for the whole frame at once; only the rows kept become dicts.
+        seen = np.arange(self.seen, self.seen + len(frame))  # rows before each one
+        slots = np.where(seen < self.size, seen, self.rng.integers(0, seen + 1))
+        kept = np.flatnonzero(slots < self.size)
+        for slot, row in zip(slots[kept], frame.iloc[kept].to_dict("records"), strict=True):
+            if slot < len(self.rows):
+                self.rows[slot] = row
             else:
-                j = int(self.rng.integers(self.seen))
-                if j < self.size:
-                    self.rows[j] = row
+                self.rows.append(row)
+        self.seen += len(frame)
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
@@ -448,7 +450,8 @@ def train_out_of_core(run: OutOfCoreRun) -> Path:
     decisions: dict[str, list[np.ndarray]] = {"calibration": [], "test": []}
     labels: dict[str, list[np.ndarray]] = {"calibration": [], "test": []}
     weights: list[np.ndarray] = []
-    test_sources: list[np.ndarray] = []
+    test_sources: list[np.ndarray] = []  # as codes: a few bytes per held-out row, not a str
+    codes = {source.name: i for i, source in enumerate(run.sources)}
     calibration_sample = _Reservoir(2_000, run.seed)
     gate_sample = _Reservoir(params.gate_rows, run.seed + 1)
     chunks = mixed_chunks(run.sources, params, seed=run.seed, split_seed=run.seed)
@@ -467,7 +470,7 @@ def train_out_of_core(run: OutOfCoreRun) -> Path:
                 weights.append(part["weight"].to_numpy(dtype=np.float64))
                 calibration_sample.add(part)
             else:
-                test_sources.append(part["source"].to_numpy())
+                test_sources.append(part["source"].map(codes).to_numpy(dtype=np.int16))
                 gate_sample.add(part)
     if not decisions["calibration"] or not decisions["test"]:
         raise DataError("too little data: the calibration or held-out part is empty")
@@ -501,8 +504,8 @@ def train_out_of_core(run: OutOfCoreRun) -> Path:
         "held_out": evaluate_scores(y_test, held_scores, cutoffs),
         "by_source": {
             name: evaluate_scores(y_test[mask], held_scores[mask], cutoffs)
-            for name in sorted(set(sources_test.tolist()))
-            if (mask := sources_test == name).sum() > 0
+            for name, code in sorted(codes.items())
+            if (mask := sources_test == code).sum() > 0
         },
     }
     gate = compare(run.champion, model, cutoffs, gate_sample.frame(), run.policy)

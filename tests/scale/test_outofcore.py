@@ -150,3 +150,19 @@ def test_the_service_serves_an_out_of_core_model(registry: Path, tmp_path: Path)
         body = response.json()
         assert body["model_version"] == artifacts.current_version(registry)
         assert body["reasons"]
+
+
+def test_reservoir_keeps_a_uniform_sample_of_a_stream() -> None:
+    from training.outofcore import _Reservoir
+
+    kept = np.zeros(60)
+    for seed in range(400):
+        reservoir = _Reservoir(6, seed)
+        for start in range(0, 60, 7):  # frames of uneven size, as chunks arrive
+            reservoir.add(pd.DataFrame({"i": range(start, min(start + 7, 60))}))
+        assert reservoir.seen == 60 and len(reservoir.rows) == 6
+        assert len({row["i"] for row in reservoir.rows}) == 6
+        kept[[row["i"] for row in reservoir.rows]] += 1
+    # Each row is kept with probability 6/60; 400 draws: 40 expected, sd about 6.
+    assert kept.min() > 15 and kept.max() < 65
+    assert abs(kept[:30].sum() - kept[30:].sum()) < 200  # no bias to early or late rows
