@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 class _BodyTooLarge(Exception):
-    pass
+    """Raised from ``receive`` once the body passes the limit; answered with 413."""
 
 
 class BodySizeLimit:
