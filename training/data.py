@@ -125,6 +125,26 @@ def parse_mapping(spec: str | None) -> dict[str, str]:
     return mapping
 
 
+def mapped_fields(raw: pd.DataFrame, mapping: Mapping[str, str], path: Path) -> pd.DataFrame:
+    """The comment fields of ``raw`` under our names (absent ones empty); content and label
+    columns must exist."""
+    for required in ("content", "label"):
+        column = mapping.get(required, required)
+        if column not in raw.columns:
+            raise DataError(
+                f"{path}: required column {column!r} (for {required}) is missing; "
+                f"columns present: {', '.join(map(str, raw.columns))}"
+            )
+    frame = pd.DataFrame(index=raw.index)
+    for name in COMMENT_FIELDS:
+        column = mapping.get(name, name)
+        if column in raw.columns:
+            frame[name] = raw[column].where(raw[column].notna(), "").astype(str)
+        else:
+            frame[name] = ""
+    return frame
+
+
 def load_labelled(
     path: str | Path,
     *,
@@ -140,20 +160,7 @@ def load_labelled(
     path = Path(path)
     raw = _read_table(path)
     mapping = dict(mapping or {})
-    for required in ("content", "label"):
-        column = mapping.get(required, required)
-        if column not in raw.columns:
-            raise DataError(
-                f"{path}: required column {column!r} (for {required}) is missing; "
-                f"columns present: {', '.join(map(str, raw.columns))}"
-            )
-    frame = pd.DataFrame(index=raw.index)
-    for name in COMMENT_FIELDS:
-        column = mapping.get(name, name)
-        if column in raw.columns:
-            frame[name] = raw[column].where(raw[column].notna(), "").astype(str)
-        else:
-            frame[name] = ""
+    frame = mapped_fields(raw, mapping, path)
     label_column = mapping.get("label", "label")
     first_row = 2 if path.suffix.lower() in (".csv", ".tsv") else 1  # header line in CSV
     frame["label"] = [

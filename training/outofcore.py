@@ -63,6 +63,7 @@ from training.data import (
     available_public,
     datasets_dir,
     file_sha256,
+    mapped_fields,
     parse_mapping,
     text_group,
 )
@@ -240,20 +241,7 @@ def _raw_chunks(path: Path, chunksize: int) -> Iterator[pd.DataFrame]:
 def _normalise_chunk(raw: pd.DataFrame, source: StreamSource, first_row: int) -> pd.DataFrame:
     """One raw chunk in the common columns (as ``training.data.load_labelled``, vectorised)."""
     mapping, path = source.mapping, source.path
-    for required in ("content", "label"):
-        column = mapping.get(required, required)
-        if column not in raw.columns:
-            raise DataError(
-                f"{path}: required column {column!r} (for {required}) is missing; "
-                f"columns present: {', '.join(map(str, raw.columns))}"
-            )
-    frame = pd.DataFrame(index=raw.index)
-    for name in COMMENT_FIELDS:
-        column = mapping.get(name, name)
-        if column in raw.columns:
-            frame[name] = raw[column].where(raw[column].notna(), "").astype(str)
-        else:
-            frame[name] = ""
+    frame = mapped_fields(raw, mapping, path)
     label_column = mapping.get("label", "label")
     labels = raw[label_column].astype(str).str.strip().str.lower().map(_LABELS)
     if labels.isna().any():

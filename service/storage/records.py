@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from service.storage.site_settings import SiteSettings
+from training.features import COMMENT_FIELDS as MODEL_COMMENT_FIELDS
 from training.verdicts import Verdict
 
 __all__ = [
@@ -47,21 +48,7 @@ class FeedbackSource(StrEnum):
 
 
 #: Comment fields a check or a feedback may carry; anything else is refused.
-COMMENT_FIELDS: tuple[str, ...] = (
-    "content",
-    "author_name",
-    "author_email",
-    "author_url",
-    "user_ip",
-    "user_agent",
-    "referrer",
-    "permalink",
-    "comment_type",
-    "lang",
-    "created_at",
-    "post_published_at",
-    "honeypot",
-)
+COMMENT_FIELDS: tuple[str, ...] = MODEL_COMMENT_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
