@@ -75,7 +75,8 @@ class BagOfWords:
             self.pipeline.fit(_texts(frame), frame["label"].to_numpy())
 
     def scores(self, frame: pd.DataFrame) -> np.ndarray:
-        assert self.pipeline is not None
+        if self.pipeline is None:
+            raise RuntimeError(f"{self.name}: fit() before scores()")
         if hasattr(self.pipeline, "predict_proba"):
             return np.asarray(self.pipeline.predict_proba(_texts(frame))[:, 1])
         return np.asarray(self.pipeline.decision_function(_texts(frame)))
@@ -109,13 +110,15 @@ class SpamBayes:
         return sbclassifier is not None
 
     def fit(self, frame: pd.DataFrame) -> None:
-        assert sbclassifier is not None
+        if sbclassifier is None:
+            raise RuntimeError("SpamBayes needs the sbclassifier package (requirements-dev.lock)")
         self.classifier = sbclassifier.Classifier(sbclassifier.ClassifierDb())
         for text, label in zip(_texts(frame), frame["label"].tolist(), strict=True):
             self.classifier.learn(sbclassifier.tokenize_text(text), bool(label))
 
     def scores(self, frame: pd.DataFrame) -> np.ndarray:
-        assert self.classifier is not None
+        if self.classifier is None:
+            raise RuntimeError(f"{self.name}: fit() before scores()")
         return np.array(
             [self.classifier.spamprob(sbclassifier.tokenize_text(t)) for t in _texts(frame)]
         )
@@ -155,7 +158,8 @@ class Sluice:
         return np.asarray(self.pipeline.predict_proba(to_records(frame))[:, 1])
 
     def decisions(self, scores: np.ndarray) -> dict[str, np.ndarray]:
-        assert self.cutoffs is not None
+        if self.cutoffs is None:
+            raise RuntimeError(f"{self.name}: fit() before decisions()")
         return {
             f"{self.name} (own cut-offs)": scores >= self.cutoffs.spam,
             f"{self.name} (0.5)": scores >= 0.5,

@@ -105,7 +105,7 @@ def synthesise(base: pd.DataFrame, rows: int, path: Path, *, seed: int = 0) -> N
 def measure(argv: list[str]) -> dict[str, Any]:
     """Run ``python -m training ...`` in a child; wall seconds and its peak RSS in MiB."""
     started = time.perf_counter()
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # nosec B603 # this Python, argv built by the benchmark
         [sys.executable, "-m", "training", "-q", *argv],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -255,7 +255,7 @@ def _rss_mib(pid: int) -> float:
 
 
 def _wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
-    done = subprocess.run(
+    done = subprocess.run(  # nosec B603 B607 # wrk from PATH, fixed arguments, no shell
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True,
         text=True,
@@ -289,7 +289,7 @@ def serving(
     from service.storage import Storage, upgrade
 
     upgrade(database_url)
-    secret = "bench-secret"
+    secret = "bench-secret"  # nosec B105 # a throw-away benchmark database's HMAC secret
     storage = Storage(database_url, secret=secret)
     site = storage.create_site(url=f"https://bench-{time.time_ns()}.example")
     key = storage.create_key(site_id=site.id)[1]
@@ -322,7 +322,7 @@ def serving(
             argv += ["-w", str(workers), "-b", f"127.0.0.1:{port}", "service.app:create_app()"]
         else:
             raise SystemExit(f"unknown setup {setup!r}: uvicorn:N or gunicorn:N")
-        server = subprocess.Popen(
+        server = subprocess.Popen(  # nosec B603 # server argv built here from --setup, no shell
             argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True
         )
         url = f"http://127.0.0.1:{port}/v1/comments/check"

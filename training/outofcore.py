@@ -169,7 +169,7 @@ def build_features(params: OutOfCoreParams) -> Pipeline:
                 HashingVectorizer(
                     lowercase=False,
                     ngram_range=p.word_ngrams,
-                    token_pattern=r"(?u)\b\w+\b",
+                    token_pattern=r"(?u)\b\w+\b",  # nosec B106 # a regex, not a password
                     n_features=p.word_features,
                     alternate_sign=False,
                     norm=None,

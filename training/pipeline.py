@@ -49,7 +49,7 @@ def build_pipeline(params: ModelParams | None = None, *, seed: int = 0) -> Pipel
                     ngram_range=p.word_ngrams,
                     min_df=p.min_df,
                     sublinear_tf=True,
-                    token_pattern=r"(?u)\b\w+\b",
+                    token_pattern=r"(?u)\b\w+\b",  # nosec B106 # a regex, not a password
                     dtype=np.float64,
                 ),
             ),

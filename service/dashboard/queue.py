@@ -218,7 +218,8 @@ def item(check: CheckRecord) -> QueueItem:
 def default_site(request: Request, signed: Signed, site_id: int | None) -> Site:
     if site_id is not None:
         site = chosen_site(request, signed, site_id)
-        assert site is not None
+        if site is None:  # not reached: chosen_site answers None only for no site_id
+            raise PageNotFound("There is no such site, or it is not one of yours.")
         return site
     sites = visible_sites(request, signed.user)
     if not sites:
@@ -282,7 +283,8 @@ def create_feedback(request: Request, signed: UserDep, form: FormDep) -> Respons
     if not site_id.isdigit():
         raise BadForm("The form names no site.")
     site = chosen_site(request, signed, int(site_id))
-    assert site is not None
+    if site is None:  # not reached: chosen_site answers None only for no site_id
+        raise BadForm("The form names no site.")
     moderation = moderation_of(request)
     done: list[dict[str, str]] = []
     failed: list[dict[str, str]] = []

@@ -93,7 +93,8 @@ def try_comment(request: Request, signed: UserDep, form: FormDep) -> Response:
             errors=["Paste a comment to try."],
         )
     record = {k: v for k, v in values.items() if v}
-    assert site is not None
+    if site is None:  # not reached: chosen_site answers None only for no site_id
+        raise BadForm("Choose a site.")
     score = moderation_of(request).score(site, record)
     return _page(
         request,

@@ -523,7 +523,8 @@ class Storage:
             if key is None:
                 raise NotFound(f"API key {key_id} not found")
             site_row = session.get(SiteRow, key.site_id)
-            assert site_row is not None  # the foreign key guarantees it
+            if site_row is None:  # not reached: the foreign key guarantees it
+                raise NotFound(f"site of API key {key_id} not found")
             calls = session.scalar(
                 select(UsageRow.calls).where(UsageRow.key_id == key_id, UsageRow.month == month)
             )

@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from training.artifacts import LoadedModel
 from training.data import AUTHORED_CORPUS, available_public, load_authored, load_public, to_records
-from training.fastpath import FastScorer, UnsupportedPipeline
+from training.fastpath import FastScorer, UnsupportedPipeline, _TextBranch
+from training.features import prepare
 from training.pipeline import ModelParams, build_pipeline
 
 TOLERANCE = 1e-9
@@ -163,3 +165,27 @@ def test_other_ngram_ranges_and_batches(corpus_records: list[dict[str, str]]) ->
     singles = np.array([fast.spam_probability(r) for r in probe])
     assert np.max(np.abs(singles - expected)) <= TOLERANCE
     assert fast.spam_probabilities([]).shape == (0,)
+
+
+@pytest.mark.parametrize("max_df", [1.0, 0.05])
+def test_word_bigrams_from_the_table_or_strings(
+    corpus_records: list[dict[str, str]], max_df: float
+) -> None:
+    """Bigrams found from unigram ids give the vectoriser's row; when ``max_df`` drops a
+    bigram's word ("the") but not the bigram, the table is refused and strings are joined."""
+    texts = [prepare(r).text for r in corpus_records] + ["", "a", "_ _", "é! ü? x_y z"]
+    vectorizer = TfidfVectorizer(
+        ngram_range=(1, 2),
+        token_pattern=r"(?u)\b\w+\b",
+        max_df=max_df,
+        sublinear_tf=True,
+    ).fit(texts[:400])
+    branch = _TextBranch(vectorizer, 0, np.ones(len(vectorizer.vocabulary_)))
+    assert (branch.bigram_table is not None) == (max_df == 1.0)
+    matrix = vectorizer.transform(texts).tocsr()
+    for i, text in enumerate(texts):
+        ids, values, _ = branch.row(text)
+        row = matrix[i]
+        order = np.argsort(row.indices)
+        assert ids.tolist() == row.indices[order].tolist()
+        assert np.allclose(values, row.data[order], rtol=0, atol=1e-12)

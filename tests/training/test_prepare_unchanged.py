@@ -22,13 +22,24 @@ from training import features, normalize
 from training.data import AUTHORED_CORPUS, available_public, load_authored, load_public, to_records
 from training.features import PreparedComment, prepare
 
+REF_LEET_WORD = re.compile(r"(?<![\w@$])[a-z0-9@$]*[a-z][a-z0-9@$]*(?![\w@$])")
+
+
+def ref_fold_leet(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if "@" in word and match.string[match.end() : match.end() + 1] == ".":
+        return word
+    if normalize._LEET_INTERIOR.search(word):
+        return word.translate(normalize._LEET)
+    return word
+
 
 def ref_fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(normalize._INVISIBLE).lower()
     if not normalize._CONFUSABLE_CHARS.isdisjoint(text):
         text = " ".join(normalize._fold_confusables(word) for word in text.split(" "))
     text = normalize._SPACED.sub(normalize._join_spaced, text)
-    text = normalize._LEET_WORD.sub(normalize._fold_leet, text)
+    text = REF_LEET_WORD.sub(ref_fold_leet, text)
     return normalize._SPACE_RUN.sub(" ", text).strip()
 
 
