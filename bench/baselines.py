@@ -151,7 +151,9 @@ class Sluice:
         ):
             model = self._fitted(frame.iloc[fit_rows])
             oof[score_rows] = model.predict_proba(to_records(frame.iloc[score_rows]))[:, 1]
-        self.cutoffs = choose_cutoffs(frame["label"].to_numpy(), oof, self.policy)
+        self.cutoffs = choose_cutoffs(
+            frame["label"].to_numpy(), oof, self.policy, groups=frame["group"].to_numpy()
+        )
         self.pipeline = self._fitted(frame)
 
     def scores(self, frame: pd.DataFrame) -> np.ndarray:

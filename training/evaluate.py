@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -88,41 +89,75 @@ def threshold_at_fpr(y: np.ndarray, scores: np.ndarray, fpr: float) -> float:
     return float(ham[allowed]) if allowed < ham.size else 0.0
 
 
-def _rates(y: np.ndarray, scores: np.ndarray, threshold: float) -> tuple[float, float]:
-    blocked = scores >= threshold
-    fpr = float(blocked[y == 0].mean()) if (y == 0).any() else 0.0
-    fnr = float((~blocked[y == 1]).mean()) if (y == 1).any() else 0.0
-    return fpr, fnr
+def _class_weights(y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """Each row's weight in its class's rates: 1, or 1/k for the k rows of a duplicate group.
+
+    Copies of one text land in the same out-of-fold part and get the same score, so they are
+    one observation of the model, not k. Counted k times, a single legitimate comment posted
+    twice can decide the cut-off of a small training set on its own.
+    """
+    if groups is None:
+        return np.ones(y.size)
+    keys = pd.Series(np.asarray(groups)).astype(str) + "\x00" + pd.Series(y).astype(str)
+    sizes = keys.map(keys.value_counts()).to_numpy(dtype=float)
+    return 1.0 / sizes
 
 
-def choose_cutoffs(y: np.ndarray, scores: np.ndarray, policy: CostPolicy) -> Cutoffs:
+def _rates_above(scores: np.ndarray, weights: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Weighted share of ``scores`` at or above each threshold."""
+    order = np.argsort(scores, kind="stable")
+    sorted_scores, sorted_weights = scores[order], weights[order]
+    below = np.concatenate([[0.0], np.cumsum(sorted_weights)])
+    first_at_or_above = np.searchsorted(sorted_scores, thresholds, side="left")
+    total = below[-1]
+    return (total - below[first_at_or_above]) / total if total > 0 else np.zeros(len(thresholds))
+
+
+def choose_cutoffs(
+    y: np.ndarray,
+    scores: np.ndarray,
+    policy: CostPolicy,
+    groups: Sequence[str] | np.ndarray | None = None,
+) -> Cutoffs:
     """Cut-offs minimising expected cost under ``policy`` on held-out scores.
 
     Rates are measured per class on held-out data and re-weighted to the stated prior, so the
-    corpus's own spam share does not decide the cut-offs.
+    corpus's own spam share does not decide the cut-offs. With ``groups`` (duplicate groups),
+    each group counts once within its class. A cap on blocked or held ham is never finer than
+    one ham in the sample: with 120 ham, 0.5% would otherwise allow none at all, and the
+    single highest-scoring ham would set the cut-off.
     """
     y = np.asarray(y)
     scores = np.asarray(scores, dtype=float)
+    weights = _class_weights(y, None if groups is None else np.asarray(groups))
     candidates = np.unique(np.concatenate([np.linspace(0.05, 0.995, 190), scores]))
     candidates = candidates[(candidates > 0.05) & (candidates < 1.0)]
+    ham, spam = y == 0, y == 1
+    fpr = _rates_above(scores[ham], weights[ham], candidates)
+    fnr = 1.0 - _rates_above(scores[spam], weights[spam], candidates) if spam.any() else 0.0
+    one_ham = 1.0 / weights[ham].sum() if ham.any() else 1.0
     prior = policy.spam_prior
 
     def best(fp_cost: float, max_fpr: float) -> float:
-        best_t, best_cost = 0.999, np.inf
-        for t in candidates:
-            fpr, fnr = _rates(y, scores, t)
-            if fpr > max_fpr:
-                continue
-            cost = fp_cost * (1 - prior) * fpr + prior * fnr
-            if cost < best_cost - 1e-12 or (abs(cost - best_cost) <= 1e-12 and t > best_t):
-                best_t, best_cost = float(t), cost
-        return best_t
+        cost = fp_cost * (1 - prior) * fpr + prior * fnr
+        allowed = fpr <= max(max_fpr, one_ham) + 1e-12
+        if not allowed.any():
+            return 0.999
+        lowest = cost[allowed].min()
+        # Of the cheapest cut-offs, the highest: the same cost for fewer blocked comments.
+        return float(candidates[allowed & (cost <= lowest + 1e-12)].max())
 
-    spam = best(policy.false_positive, policy.max_spam_fpr)
-    unsure = min(best(policy.hold, policy.max_hold_fpr), spam)
+    spam_cutoff = best(policy.false_positive, policy.max_spam_fpr)
+    unsure = min(best(policy.hold, policy.max_hold_fpr), spam_cutoff)
     above_all_but = threshold_at_fpr(y, scores, policy.discard_fpr)
-    discard = min(max(spam, above_all_but + 1e-6, policy.min_discard), 1.0)
-    return Cutoffs(unsure=round(unsure, 6), spam=round(spam, 6), discard=round(discard, 6))
+    discard = min(max(spam_cutoff, above_all_but + 1e-6, policy.min_discard), 1.0)
+    # Rounded down: a cut-off chosen at a spam's score must still block that spam.
+    return Cutoffs(unsure=_floor6(unsure), spam=_floor6(spam_cutoff), discard=_floor6(discard))
+
+
+def _floor6(value: float) -> float:
+    # The 1e-6 (of a millionth) keeps 0.29999999999999993 from a grid of floats at 0.3.
+    return math.floor(value * 1e6 + 1e-6) / 1e6
 
 
 def evaluate_scores(

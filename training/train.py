@@ -143,7 +143,9 @@ def train(run: TrainingRun) -> Path:
     )
 
     oof = out_of_fold_scores(run, train_part.reset_index(drop=True))
-    cutoffs = choose_cutoffs(train_part["label"].to_numpy(), oof, run.policy)
+    cutoffs = choose_cutoffs(
+        train_part["label"].to_numpy(), oof, run.policy, groups=train_part["group"].to_numpy()
+    )
     log.info("cut-offs: %s", cutoffs)
 
     log.info("fitting on the training part (%d rows)", len(train_part))
