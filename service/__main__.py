@@ -8,7 +8,7 @@ import sys
 
 import uvicorn
 
-from service import cli, maintenance
+from service import cli, maintenance, workers
 from service.app import create_app
 from service.dashboard import cli as dashboard_cli
 from service.logs import configure_logging
@@ -16,25 +16,23 @@ from service.settings import Settings
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    configure_logging(settings.log_level, settings.log_format)  # request id on every line
     if settings.workers > 1:
-        # Several workers: uvicorn's supervisor, started afresh (this process has imported the
-        # whole service, some 270 MB the supervisor would hold for nothing), starts each worker
-        # from the factory; every worker builds its app from the same SLUICE_* environment.
-        # See docker/README-deploy.md.
-        options = [f"--workers={settings.workers}", f"--host={settings.host}"]
-        options += [f"--port={settings.port}", f"--log-level={settings.log_level.lower()}"]
-        options += ["--no-access-log", "--loop=uvloop", "--http=httptools"]
-        uvicorn_cli = [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory"]
-        os.execv(sys.executable, [*uvicorn_cli, *options])
+        # Several workers: a small supervisor, started afresh (this process has imported the
+        # whole service, some 270 MB the supervisor would hold for nothing), starts each
+        # worker; every worker builds its app from the same SLUICE_* environment.
+        argv = workers.command(settings)
+        os.execv(argv[0], argv)  # nosec B606 # our own interpreter and module, no shell
+    configure_logging(settings.log_level, settings.log_format)  # request id on every line
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        log_config=None,  # uvicorn's lines go through the handler configured above
         log_level=settings.log_level.lower(),
-        access_log=False,
+        access_log=False,  # one access line per request comes from the app, without the IP
         loop="uvloop",
         http="httptools",
+        ws="none",  # no WebSocket routes; uvicorn would log the client address of a refusal
     )
     return 0
 

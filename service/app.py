@@ -86,8 +86,9 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(app.state.models.refresh)
         metrics_server = None
-        if settings.metrics_port:
-            metrics_server = serve_metrics(app.state.metrics, settings.metrics_port)
+        if settings.metrics_port:  # one worker; with several, the supervisor serves the port
+            registry = app.state.metrics.scraped_registry()
+            metrics_server = serve_metrics(registry, settings.metrics_host, settings.metrics_port)
         watcher = None
         if settings.model_reload_seconds > 0:
             watcher = asyncio.create_task(

@@ -28,6 +28,8 @@ def note_request(**facts: Any) -> None:
     current = REQUEST_FACTS.get()
     if current is not None:
         current.update(facts)
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 _factory_installed = False
@@ -50,13 +52,15 @@ def install_record_factory() -> None:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, request id, message (and traceback)."""
+    """One JSON object per line: time, level, logger, process id (which worker), request id,
+    message (and traceback)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
+            "pid": record.process,
             "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
@@ -69,10 +73,15 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
-    """Configure the root logger for the server process (called once, by ``serve``)."""
+    """Configure the root logger of a server process: ``serve`` with one worker, else the
+    supervisor and each worker (``service.workers``), which are started afresh and inherit
+    nothing. Idempotent: the root logger ends with this one handler however often it runs.
+    uvicorn's own loggers are left without handlers (``log_config=None``), so their lines
+    come here too, in the same format."""
     install_record_factory()
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # a library's warning is a log line too, in the same format

@@ -1,9 +1,11 @@
-"""Prometheus metrics for one app instance.
+"""Prometheus metrics for one app instance, and for all the workers of one server.
 
 Each app gets its own ``CollectorRegistry`` (tests build many apps in one process). With
-several uvicorn workers, set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory before start:
-every worker then writes its samples there and ``/metrics`` merges them, so a scrape sees the
-whole server rather than one random worker.
+several workers (``service.workers``), prometheus-client's multiprocess mode is on: the
+supervisor points ``PROMETHEUS_MULTIPROC_DIR`` at an emptied directory before it starts the
+workers, every worker writes its samples to files there, and a scrape merges the files, so it
+sees the whole server rather than one random worker. Counters and histograms are summed over
+workers, dead ones included (their counts happened); gauges say how in ``multiprocess_mode``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
@@ -61,9 +64,11 @@ class Metrics:
             ["label", "source"],
             registry=r,
         )
+        # Several workers: one series per live worker (label ``pid``), so a scrape shows
+        # which version each one serves, during a switch too; a dead worker's series go.
         self.model = Gauge(
             "sluice_model_info",
-            "The served model (value 1)",
+            "The served model (value 1; 0 for one served before)",
             ["version"],
             registry=r,
             multiprocess_mode="liveall",
@@ -89,8 +94,11 @@ class Metrics:
         self.feedback.labels(label=label, source=source).inc()
 
     def model_loaded(self, version: str) -> None:
-        if self._served:
-            self.model.remove(self._served)
+        if self._served and self._served != version:
+            if multiprocess_dir():  # samples live in files there: removing cannot reach them
+                self.model.labels(version=self._served).set(0)
+            else:
+                self.model.remove(self._served)
         self.model.labels(version=version).set(1)
         self._served = version
         self.reloads.labels(outcome="loaded").inc()
@@ -98,13 +106,40 @@ class Metrics:
     def model_rejected(self) -> None:
         self.reloads.labels(outcome="rejected").inc()
 
+    def scraped_registry(self) -> CollectorRegistry:
+        """What a scrape reads: every worker's samples when several serve, else this app's."""
+        directory = multiprocess_dir()
+        return self.registry if directory is None else merged_registry(directory)
+
     def exposition(self) -> Response:
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            registry = CollectorRegistry()
-            prometheus_multiprocess.MultiProcessCollector(registry)
-        else:
-            registry = self.registry
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(self.scraped_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def multiprocess_dir() -> str | None:
+    """Where the workers' samples are kept, when several processes serve (else ``None``)."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def merged_registry(directory: str) -> CollectorRegistry:
+    """A registry that reads every worker's samples from ``directory`` at each scrape."""
+    registry = CollectorRegistry()
+    prometheus_multiprocess.MultiProcessCollector(registry, path=directory)
+    return registry
+
+
+def reset_multiprocess_dir(directory: Path) -> None:
+    """Create ``directory`` or empty it of a previous run's sample files, which would
+    otherwise be added to this run's counts."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def worker_gone(pid: int) -> None:
+    """Drop the live gauges of a worker that exited; its counters and histograms stay."""
+    directory = multiprocess_dir()
+    if directory is not None:
+        prometheus_multiprocess.mark_process_dead(pid, directory)
 
 
 def route_template(scope: Scope) -> str:
@@ -179,11 +214,8 @@ async def metrics_endpoint(request: Request) -> Response:
     return metrics.exposition()
 
 
-def serve_metrics(metrics: Metrics, port: int) -> WSGIServer:
-    """``/metrics`` on 127.0.0.1:``port`` in a thread, apart from the public API."""
-    registry: CollectorRegistry = metrics.registry
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        prometheus_multiprocess.MultiProcessCollector(registry)
-    server, _thread = start_http_server(port, addr="127.0.0.1", registry=registry)
+def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> WSGIServer:
+    """``/metrics`` on ``host:port`` in a thread, apart from the public API. One process
+    binds it: the app's with one worker, the supervisor's (``service.workers``) with several."""
+    server, _thread = start_http_server(port, addr=host, registry=registry)
     return server

@@ -34,7 +34,10 @@ class Settings(BaseSettings):
         False, description="serve /metrics on the public port (off: use metrics_port)"
     )
     metrics_port: int | None = Field(
-        None, ge=1, le=65535, description="serve /metrics on 127.0.0.1:PORT apart from the API"
+        None, ge=1, le=65535, description="serve /metrics on METRICS_HOST:PORT apart from the API"
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="interface for metrics_port (0.0.0.0: reachable from other hosts)"
     )
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
