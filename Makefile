@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock | cksum | cut -d' ' -f1)
 TRAIN_ARGS ?=
 
-.PHONY: install run serve test train lint bench clean
+.PHONY: install run serve test audit train lint bench clean
 
 $(STAMP): requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,11 +24,16 @@ run: install
 serve: install
 	$(BIN)/python -m service serve
 
-## make test: the whole test suite (what CI runs)
-test: install
+## make test: the whole test suite (what CI runs), after the security scans
+test: install audit
 	npm ci --prefix tests/clients/node --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
+
+## make audit: bandit on the code, pip-audit on the locked dependencies (README: Security model)
+audit: install
+	$(BIN)/python -m bandit -q -c pyproject.toml -r service training bench data
+	$(BIN)/python .ci/audit_dependencies.py
 
 ## make train: train a new model version and promote it (TRAIN_ARGS="--data my.csv --map ...")
 train: install

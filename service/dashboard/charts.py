@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 WIDTH = 640
 HEIGHT = 240
@@ -86,16 +86,20 @@ class _Canvas:
     def y(self, value: float) -> float:
         return TOP + self.plot_h * (1 - value / self.top_value)
 
-    def frame(self, format_tick: Callable[[float], str]) -> list[str]:
+    def frame(self, format_tick: Callable[[float], str]) -> list[Markup]:
         ticks = tick_count(self.top_value)
-        parts = ['<g class="grid" aria-hidden="true">']
+        parts = [Markup('<g class="grid" aria-hidden="true">')]
         for i in range(ticks + 1):
             value = self.top_value * i / ticks
             y = _fmt(self.y(value))
-            parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}"/>')
             parts.append(
-                f'<text class="tick" x="{LEFT - 6}" y="{y}" text-anchor="end" '
-                f'dominant-baseline="middle">{escape(format_tick(value))}</text>'
+                Markup('<line x1="{}" x2="{}" y1="{}" y2="{}"/>').format(LEFT, WIDTH - RIGHT, y, y)
+            )
+            parts.append(
+                Markup(
+                    '<text class="tick" x="{}" y="{}" text-anchor="end" '
+                    'dominant-baseline="middle">{}</text>'
+                ).format(LEFT - 6, y, format_tick(value))
             )
         every = math.ceil(self.n / MAX_X_LABELS)
         for i, label in enumerate(self.labels):
@@ -104,34 +108,48 @@ class _Canvas:
             if i != self.n - 1 and self.n - 1 - i < every:
                 continue  # keep the last label clear of its neighbour
             parts.append(
-                f'<text class="tick" x="{_fmt(self.center(i))}" y="{HEIGHT - BOTTOM + 16}" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                Markup('<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>').format(
+                    _fmt(self.center(i)), HEIGHT - BOTTOM + 16, label
+                )
             )
         parts.append(
-            f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
-            f'y1="{TOP + self.plot_h}" y2="{TOP + self.plot_h}"/>'
+            Markup('<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/>').format(
+                LEFT, WIDTH - RIGHT, TOP + self.plot_h, TOP + self.plot_h
+            )
         )
-        parts.append("</g>")
+        parts.append(Markup("</g>"))
         return parts
 
 
-def _svg(chart_id: str, title: str, summary: str, body: list[str], css: str) -> Markup:
+def _svg(chart_id: str, title: str, summary: str, body: list[Markup], css: str) -> Markup:
+    """The chart's ``<svg>``. Like every piece of markup here it is built with
+    ``Markup(literal).format(...)`` and ``Markup.join``, which escape whatever is not already
+    markup, so no label, series name or title can inject HTML."""
     return Markup(
-        f'<svg class="chart {escape(css)}" id="{escape(chart_id)}" role="img" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" preserveAspectRatio="xMidYMid meet" '
-        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" '
-        f'xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'
-        f'<desc id="{escape(chart_id)}-desc">{escape(summary)}</desc>' + "".join(body) + "</svg>"
+        '<svg class="chart {css}" id="{id}" role="img" '
+        'viewBox="0 0 {width} {height}" preserveAspectRatio="xMidYMid meet" '
+        'aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{summary}</desc>'
+        "{body}</svg>"
+    ).format(
+        css=css,
+        id=chart_id,
+        width=WIDTH,
+        height=HEIGHT,
+        title=title,
+        summary=summary,
+        body=Markup("").join(body),
     )
 
 
-def _empty_note(canvas: _Canvas, empty: bool) -> list[str]:
+def _empty_note(canvas: _Canvas, empty: bool) -> list[Markup]:
     if not empty:
         return []
     return [
-        f'<text class="empty-note" x="{_fmt(LEFT + canvas.plot_w / 2)}" '
-        f'y="{_fmt(TOP + canvas.plot_h / 2)}" text-anchor="middle">No data in this period</text>'
+        Markup(
+            '<text class="empty-note" x="{}" y="{}" text-anchor="middle">'
+            "No data in this period</text>"
+        ).format(_fmt(LEFT + canvas.plot_w / 2), _fmt(TOP + canvas.plot_h / 2))
     ]
 
 
@@ -143,19 +161,19 @@ def data_table(
     heading: str = "Day",
     format_value: Callable[[float], str] = _number,
 ) -> Markup:
-    head = "".join(f'<th scope="col">{escape(s.name)}</th>' for s in series)
+    column = Markup('<th scope="col">{}</th>')
+    cell = Markup("<td>{}</td>")
+    head = Markup("").join(column.format(s.name) for s in series)
     rows = []
     for i, label in enumerate(labels):
-        cells = "".join(
-            f"<td>{escape(format_value(v)) if (v := s.values[i]) is not None else '–'}</td>"
-            for s in series
+        cells = Markup("").join(
+            cell.format(format_value(v) if (v := s.values[i]) is not None else "–") for s in series
         )
-        rows.append(f'<tr><th scope="row">{escape(label)}</th>{cells}</tr>')
+        rows.append(Markup('<tr><th scope="row">{}</th>{}</tr>').format(label, cells))
     return Markup(
-        f'<table class="data"><caption>{escape(caption)}</caption>'
-        f'<thead><tr><th scope="col">{escape(heading)}</th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+        '<table class="data"><caption>{}</caption><thead><tr>{}{}</tr></thead>'
+        "<tbody>{}</tbody></table>"
+    ).format(caption, column.format(heading), head, Markup("").join(rows))
 
 
 def bar_chart(
@@ -189,11 +207,21 @@ def bar_chart(
                 x = canvas.x(i) + canvas.band * 0.1 + width * k
                 top, bottom = canvas.y(value), canvas.y(0)
             body.append(
-                f'<rect class="bar s-{escape(s.key)}" x="{_fmt(x)}" y="{_fmt(top)}" '
-                f'width="{_fmt(width)}" height="{_fmt(max(bottom - top, 0.5))}" '
-                f'data-series="{escape(s.key)}" data-label="{escape(label)}" '
-                f'data-value="{_fmt(value)}"><title>{escape(label)}: {escape(_number(value))} '
-                f"{escape(s.name if len(series) > 1 else unit)}</title></rect>"
+                Markup(
+                    '<rect class="bar s-{key}" x="{x}" y="{y}" width="{width}" height="{height}" '
+                    'data-series="{key}" data-label="{label}" data-value="{value}">'
+                    "<title>{label}: {number} {name}</title></rect>"
+                ).format(
+                    key=s.key,
+                    x=_fmt(x),
+                    y=_fmt(top),
+                    width=_fmt(width),
+                    height=_fmt(max(bottom - top, 0.5)),
+                    label=label,
+                    value=_fmt(value),
+                    number=_number(value),
+                    name=s.name if len(series) > 1 else unit,
+                )
             )
     body += _empty_note(canvas, highest == 0)
     summary = summary or f"{title}: {_number(sum(totals))} {unit} in total."
@@ -232,12 +260,23 @@ def share_chart(
             top, bottom = canvas.y(base + share), canvas.y(base)
             base += share
             body.append(
-                f'<rect class="bar s-{escape(s.key)}" x="{_fmt(canvas.center(i) - width / 2)}" '
-                f'y="{_fmt(top)}" width="{_fmt(width)}" height="{_fmt(max(bottom - top, 0.5))}" '
-                f'data-series="{escape(s.key)}" data-label="{escape(label)}" '
-                f'data-value="{_fmt(count)}" data-share="{share:.1f}">'
-                f"<title>{escape(label)}: {escape(s.name)} {share:.1f}% "
-                f"({escape(_number(count))})</title></rect>"
+                Markup(
+                    '<rect class="bar s-{key}" x="{x}" y="{y}" width="{width}" height="{height}" '
+                    'data-series="{key}" data-label="{label}" data-value="{value}" '
+                    'data-share="{share:.1f}">'
+                    "<title>{label}: {name} {share:.1f}% ({number})</title></rect>"
+                ).format(
+                    key=s.key,
+                    x=_fmt(canvas.center(i) - width / 2),
+                    y=_fmt(top),
+                    width=_fmt(width),
+                    height=_fmt(max(bottom - top, 0.5)),
+                    label=label,
+                    value=_fmt(count),
+                    share=share,
+                    name=s.name,
+                    number=_number(count),
+                )
             )
     body += _empty_note(canvas, not any_data)
     grand = {s.name: sum(v or 0 for v in s.values) for s in series}
@@ -281,18 +320,28 @@ def line_chart(
         for run in runs:
             if len(run) > 1:
                 body.append(
-                    f'<polyline class="line s-{escape(s.key)}" fill="none" '
-                    f'points="{" ".join(run)}"/>'
+                    Markup('<polyline class="line s-{}" fill="none" points="{}"/>').format(
+                        s.key, " ".join(run)
+                    )
                 )
         for i, value in enumerate(s.values):
             if value is None:
                 continue
             body.append(
-                f'<circle class="point s-{escape(s.key)}" cx="{_fmt(canvas.center(i))}" '
-                f'cy="{_fmt(canvas.y(value))}" r="3.5" data-series="{escape(s.key)}" '
-                f'data-label="{escape(labels[i])}" data-value="{_fmt(value)}">'
-                f"<title>{escape(labels[i])}: {escape(s.name)} {escape(_number(value))} "
-                f"{escape(unit)}</title></circle>"
+                Markup(
+                    '<circle class="point s-{key}" cx="{cx}" cy="{cy}" r="3.5" '
+                    'data-series="{key}" data-label="{label}" data-value="{value}">'
+                    "<title>{label}: {name} {number} {unit}</title></circle>"
+                ).format(
+                    key=s.key,
+                    cx=_fmt(canvas.center(i)),
+                    cy=_fmt(canvas.y(value)),
+                    label=labels[i],
+                    value=_fmt(value),
+                    name=s.name,
+                    number=_number(value),
+                    unit=unit,
+                )
             )
     body += _empty_note(canvas, not values)
     summary = summary or (
