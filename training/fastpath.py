@@ -126,7 +126,7 @@ class _TextBranch:
             # a word's n-grams never depend on its neighbours and can be cached.
             self.preprocess = vectorizer.build_preprocessor()
             self.decode = vectorizer.decode
-            self.word_ngrams = vectorizer._char_wb_ngrams
+            self.char_range = tuple(vectorizer.ngram_range)
             self.cache: dict[str, np.ndarray] = {}
 
     def _bigram_table(self, vectorizer: TfidfVectorizer) -> tuple[np.ndarray, np.ndarray] | None:
@@ -184,10 +184,28 @@ class _TextBranch:
         )
         return ids[ids >= 0]
 
+    def padded_ngrams(self, word: str) -> list[str]:
+        """``vectorizer._char_wb_ngrams(word)`` for one word without whitespace, with list
+        comprehensions instead of sklearn's while loop (a word not in the cache pays this)."""
+        low, high = self.char_range
+        padded = f" {word} "
+        size = len(padded)
+        grams: list[str] = []
+        for n in range(low, high + 1):
+            if n >= size:  # sklearn counts a word shorter than n once, then stops
+                grams.append(padded)
+                break
+            grams += [padded[i : i + n] for i in range(size - n + 1)]
+        return grams
+
     def _word_ids(self, word: str) -> np.ndarray:
         ids = self.cache.get(word)
         if ids is None:
-            ids = self._ids(self.word_ngrams(word))
+            get = self.vocabulary.get
+            ids = np.array(
+                [i for gram in self.padded_ngrams(word) if (i := get(gram)) is not None],
+                dtype=np.intp,
+            )
             if len(self.cache) >= WORD_CACHE_SIZE:
                 self.cache.clear()
             self.cache[word] = ids

@@ -189,3 +189,22 @@ def test_word_bigrams_from_the_table_or_strings(
         order = np.argsort(row.indices)
         assert ids.tolist() == row.indices[order].tolist()
         assert np.allclose(values, row.data[order], rtol=0, atol=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=st.text(min_size=1, max_size=12).filter(lambda w: not any(c.isspace() for c in w)))
+def test_character_ngrams_of_a_word_are_sklearns(word: str) -> None:
+    for low, high in [(2, 5), (1, 1), (3, 3), (1, 7)]:
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(low, high)).fit(["ab"])
+        branch = _TextBranch(vectorizer, 0, np.ones(len(vectorizer.vocabulary_)))
+        assert branch.padded_ngrams(word) == vectorizer._char_wb_ngrams(word)
+
+
+def test_character_ngrams_of_corpus_words_are_sklearns(
+    fast: FastScorer, corpus_records: list[dict[str, str]]
+) -> None:
+    chars = next(branch for branch in fast._text_branches if branch.per_word)
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=chars.char_range)
+    for record in corpus_records:
+        for word in prepare(record).text.split():
+            assert chars.padded_ngrams(word) == vectorizer._char_wb_ngrams(word)
