@@ -44,6 +44,10 @@ bench: install
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.speed
 
+## make bench-load: 60 s at a steady rate on both check endpoints, a model hot-reloaded half-way
+bench-load: install
+	$(BIN)/python -m bench.load --duration 60
+
 lint: install
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
