@@ -44,12 +44,8 @@ case "$command" in
       ensure_model
     fi
     export SLUICE_WORKERS="${SLUICE_WORKERS:-$(nproc)}"
-    if [ "$SLUICE_WORKERS" -gt 1 ]; then
-      # Workers share Prometheus counters through files in one directory, emptied at start.
-      export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/sluice-metrics}"
-      rm -rf "$PROMETHEUS_MULTIPROC_DIR"
-      mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-    fi
+    # With several workers, serve's supervisor (service/workers.py) prepares the directory
+    # the workers share their metrics through (PROMETHEUS_MULTIPROC_DIR, or a temporary one).
     exec python -m service serve
     ;;
   *)

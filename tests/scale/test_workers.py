@@ -1,5 +1,5 @@
 """One ``python -m service serve`` with two workers, as a subprocess: one metrics port for both
-(bound by the supervisor, on 127.0.0.1), counts that add up across the workers, a dead
+(bound by the supervisor, on the default 127.0.0.1), counts that add up across the workers, a dead
 worker's gauges dropped but its counts kept, and every line the server writes in JSON with
 the worker's pid and the request id, without personal data; a promoted model shows on
 every worker.
@@ -120,7 +120,6 @@ def server(
         "SLUICE_PORT": str(port),
         "SLUICE_WORKERS": str(WORKERS),
         "SLUICE_METRICS_PORT": str(metrics_port),
-        "SLUICE_METRICS_HOST": "127.0.0.1",
         "SLUICE_DATABASE_URL": database_url,
         "SLUICE_MIGRATE_ON_START": "false",
         "SLUICE_MODELS_DIR": str(registry),

@@ -3,6 +3,7 @@
 import socket
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -52,12 +53,15 @@ def test_metrics_show_requests_verdicts_feedback_and_model(settings: Settings) -
 
 def test_metrics_are_private_by_default_and_served_on_their_own_port(settings: Settings) -> None:
     port = _free_port()
-    private = settings.model_copy(update={"metrics_port": port})
+    # Another loopback address than the default 127.0.0.1: the configured one is the one bound.
+    private = settings.model_copy(update={"metrics_port": port, "metrics_host": "127.0.0.2"})
     with TestClient(create_app(private)) as client:
         assert client.get("/metrics").status_code == 404
         _traffic(client)
         with httpx.Client(timeout=5) as http:
-            scraped = http.get(f"http://127.0.0.1:{port}/metrics")
+            scraped = http.get(f"http://127.0.0.2:{port}/metrics")
+            with pytest.raises(httpx.ConnectError):
+                http.get(f"http://127.0.0.1:{port}/metrics")
     assert scraped.status_code == 200
     assert "sluice_verdicts_total" in scraped.text
 
