@@ -6,11 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from sqlalchemy import event
 
 from service.api.routes import admin, akismet, comments, health
 from service.dashboard import routes as dashboard
@@ -26,6 +24,7 @@ from service.ratelimit import MemoryCounter, RateLimit, RedisCounter
 from service.settings import Settings
 from service.spool import Spool
 from service.storage import Storage, upgrade
+from service.storage.engine import limit_lock_wait
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +57,9 @@ def open_storage(settings: Settings) -> Storage:
     if settings.migrate_on_start:
         upgrade(url)
     storage = Storage(url, secret=settings.resolved_secret_key())
-    _limit_lock_wait(storage, settings.database_lock_timeout_seconds)
+    # A lock held elsewhere makes a write spool instead of holding the request (both databases).
+    limit_lock_wait(storage.engine, settings.database_lock_timeout_seconds)
     return storage
-
-
-def _limit_lock_wait(storage: Storage, seconds: float) -> None:
-    """SQLite: a write waits at most ``seconds`` for another writer's lock, then the check or
-    feedback is spooled instead of holding the request (the default wait is far longer)."""
-    if storage.engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(storage.engine, "connect")
-    def _busy_timeout(dbapi_connection: Any, connection_record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
-        finally:
-            cursor.close()
 
 
 def create_app(settings: Settings | None = None, *, storage: Storage | None = None) -> FastAPI:

@@ -42,7 +42,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
     database_lock_timeout_seconds: float = Field(
-        5.0, gt=0, le=60, description="SQLite: how long a write waits for a lock, then spools"
+        5.0,
+        gt=0,
+        le=60,
+        description="how long a statement waits for another's lock (SQLite busy_timeout, "
+        "PostgreSQL lock_timeout), then the request spools",
     )
     spool_replay_seconds: float = Field(
         2.0, gt=0, description="how often spooled checks/feedback are retried while pending"

@@ -6,6 +6,10 @@ feedback survives a power cut). SQLAlchemy, not the ``sqlite3`` module, emits
 BEGIN, so write transactions can start with ``BEGIN IMMEDIATE``: they take the
 write lock up front and wait on the busy timeout instead of failing with
 "database is locked" when two deferred transactions both try to upgrade.
+
+PostgreSQL waits for a lock forever by default. ``limit_lock_wait`` bounds the wait on both
+databases, so a table someone holds locked makes a request fall back (checks answered and
+spooled, feedback spooled) instead of hanging until the client gives up.
 """
 
 from __future__ import annotations
@@ -93,5 +97,35 @@ def configure_sqlite(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(BEGIN_OPTION) == "IMMEDIATE"
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    engine.dispose()
+
+
+def limit_lock_wait(engine: Engine, seconds: float) -> None:
+    """Make every statement of ``engine`` wait at most ``seconds`` for another transaction's
+    lock, then fail (``OperationalError``, which storage reports as ``DatabaseUnavailable``).
+
+    SQLite: ``busy_timeout``. PostgreSQL: the session's ``lock_timeout``. No
+    ``statement_timeout``: the maintenance and training commands share this engine and may
+    legitimately run long queries; requests are already bounded by the request time limit.
+    Pooled connections opened before are dropped so none keeps the old wait.
+    """
+    milliseconds = max(1, round(seconds * 1000))
+    backend = engine.dialect.name
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            if backend == "sqlite":
+                cursor.execute(f"PRAGMA busy_timeout = {milliseconds:d}")
+            else:
+                cursor.execute(
+                    "SELECT set_config('lock_timeout', %s, false)", (f"{milliseconds}ms",)
+                )
+        finally:
+            cursor.close()
+        if backend != "sqlite":
+            dbapi_connection.commit()  # a rollback would undo the setting with the transaction
 
     engine.dispose()
