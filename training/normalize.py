@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -109,8 +110,10 @@ _REPEAT_RUN = re.compile(r"(.)\1{3,}")
 
 # Cheap necessary conditions, checked before the slower substitutions above: text without a
 # match for the hint cannot contain a match for the full pattern, so skipping is exact.
-# Every URL has "://", "www." or a dot followed by one of the TLDs (same flags as _URL).
-_URL_HINT = re.compile(r"://|www\.|\." + _TLDS, re.IGNORECASE)
+# Every URL has "://", "www." or a letter, digit or dash, a dot and one of the TLDs ending at a
+# word boundary (a path starts with "/"), with the same flags as _URL.
+_URL_HINT = re.compile(r"://|www\.|[a-z0-9-]\." + _TLDS + r"\b", re.IGNORECASE)
+_AT = re.compile("@")
 _INVISIBLE_CHARS = re.compile("[" + "".join(map(chr, sorted(_INVISIBLE))) + "]")
 # Spaced-out letters contain separator, letter, separator, letter, separator ("f r e e").
 _SPACED_HINT = re.compile(r"[ .\-_*][^\W\d_][ .\-_*][^\W\d_][ .\-_*]")
@@ -190,11 +193,51 @@ def fold(text: str) -> str:
     return " ".join(text.split())  # = _SPACE_RUN.sub(" ", text).strip(), faster
 
 
+def _near_hints(text: str, hint: re.Pattern[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each stretch of ``text`` between spaces that contains a match of
+    ``hint``, in order.
+
+    A pattern whose every match contains a match of ``hint`` and never contains or looks past
+    whitespace (``_URL``, ``_EMAIL``) finds the same matches in these stretches as in the
+    whole text: a stretch starts and ends next to a space or at an end of the text, which
+    word boundaries treat alike. Long comments have a link or two among thousands of
+    characters, and scanning for the hint is several times cheaper than for the pattern.
+    """
+    done = 0
+    while (hit := hint.search(text, done)) is not None:
+        start = text.rfind(" ", done, hit.start()) + 1 or done
+        end = text.find(" ", hit.end())
+        if end < 0:
+            end = len(text)
+        yield start, end
+        done = end
+
+
+def _sub_near(
+    pattern: re.Pattern[str],
+    repl: Callable[[re.Match[str]], str] | str,
+    text: str,
+    hint: re.Pattern[str],
+) -> str:
+    """``pattern.sub(repl, text)``, the pattern run only where ``_near_hints`` says it can match."""
+    pieces: list[str] = []
+    done = 0
+    for start, end in _near_hints(text, hint):
+        pieces += (text[done:start], pattern.sub(repl, text[start:end]))
+        done = end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
 def find_urls(text: str) -> list[str]:
     """URLs in already-folded text, in order."""
-    if not _URL_HINT.search(text):
-        return []
-    return [m.group(0).rstrip(".,;:!?") for m in _URL.finditer(text)]
+    return [
+        m.group(0).rstrip(".,;:!?")
+        for start, end in _near_hints(text, _URL_HINT)
+        for m in _URL.finditer(text, start, end)
+    ]
 
 
 def url_host(url: str) -> str:
@@ -237,7 +280,7 @@ def normalize_flat_urls(text: str) -> tuple[str, list[str] | None]:
     """
     urls: list[str] | None = []
     if "@" in text:
-        text = _EMAIL.sub(EMAIL_TOKEN, text)
+        text = _sub_near(_EMAIL, EMAIL_TOKEN, text, _AT)
         urls = None
 
     def link(match: re.Match[str]) -> str:
@@ -248,8 +291,7 @@ def normalize_flat_urls(text: str) -> tuple[str, list[str] | None]:
         tld = host.rsplit(".", 1)[-1] if "." in host else ""
         return f"{URL_TOKEN}{host.replace('.', ' ').replace('-', ' ')} xtld{tld} "
 
-    if _URL_HINT.search(text):
-        text = _URL.sub(link, text)
+    text = _sub_near(_URL, link, text, _URL_HINT)
     if _PHONE_HINT.search(text):
         text = _PHONE.sub(PHONE_TOKEN, text)
     text = _REPEAT_RUN.sub(r"\1\1\1", text)
