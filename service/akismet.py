@@ -367,6 +367,23 @@ def invalid(help_text: str, *extra: tuple[str, str]) -> Reply:
     return Reply(INVALID, headers=(*extra, (DEBUG_HEADER, _header_safe(help_text))))
 
 
+def rate_limited(help_text: str) -> Reply:
+    """The body and headers of a 429 (the rate limiter adds ``Retry-After``).
+
+    Not ``invalid``: clients read that as a bad key (akismet.py raises ``APIKeyError``,
+    akismet-api "Invalid API key"). Every client treats a non-200 as a failed call instead:
+    WordPress holds the comment for moderation and re-checks it later (``X-akismet-error``
+    holds it too), akismet.py raises ``RequestError``, akismet-api rejects, and Automattic's
+    PHP SDK raises its ``RateLimitException`` and reads ``Retry-After``.
+    """
+    help_text = _header_safe(help_text)
+    return Reply(
+        f"Rate limited: {help_text}",
+        status=429,
+        headers=((ERROR_HEADER, "rate limited"), (DEBUG_HEADER, help_text)),
+    )
+
+
 def _header_safe(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii").replace("\r", " ").replace("\n", " ")
 

@@ -11,6 +11,9 @@ host name. Only a hash of it is kept. A caller who rotates made-up keys is still
 per-IP limit, which is why the IP limit is the higher of the two and applies to every route
 but the health checks. The client IP is the connection's (uvicorn rewrites it from
 ``X-Forwarded-For`` only for trusted proxies, ``--forwarded-allow-ips``).
+
+The refusal is JSON on the JSON API and plain text with Akismet's error headers on the Akismet
+API (``service.akismet.rate_limited``), still status 429 with ``Retry-After`` on both.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.akismet import rate_limited
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +160,9 @@ class RateLimit:
             client = scope.get("client") or ("unknown", 0)
             decision = await self.counter.hit(f"ip:{_digest(client[0])}", self.per_ip, self.window)
             if not decision.allowed:
-                await self._refuse(send, "client IP address", self.per_ip, decision.retry_after)
+                await self._refuse(
+                    scope, send, "client IP address", self.per_ip, decision.retry_after
+                )
                 return
         if self.per_key:
             body = None
@@ -165,32 +172,28 @@ class RateLimit:
             if key is not None:
                 decision = await self.counter.hit(f"key:{key}", self.per_key, self.window)
                 if not decision.allowed:
-                    await self._refuse(send, "API key", self.per_key, decision.retry_after)
+                    await self._refuse(scope, send, "API key", self.per_key, decision.retry_after)
                     return
         await self.app(scope, receive, send)
 
-    async def _refuse(self, send: Send, what: str, limit: int, retry_after: int) -> None:
-        body = json.dumps(
-            {
-                "error": "rate_limited",
-                "message": (
-                    f"too many requests for this {what}: at most {limit} per "
-                    f"{self.window} seconds; retry in {retry_after} s"
-                ),
-                "details": [],
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"retry-after", str(retry_after).encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+    async def _refuse(
+        self, scope: Scope, send: Send, what: str, limit: int, retry_after: int
+    ) -> None:
+        message = (
+            f"too many requests for this {what}: at most {limit} per "
+            f"{self.window} seconds; retry in {retry_after} s"
         )
+        headers = [(b"retry-after", str(retry_after).encode())]
+        if _AKISMET_PATH.match(scope.get("path", "")):
+            reply = rate_limited(message)
+            body = reply.body.encode()
+            headers.append((b"content-type", f"{reply.media_type}; charset=utf-8".encode()))
+            headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
+        else:
+            body = json.dumps({"error": "rate_limited", "message": message, "details": []}).encode()
+            headers.append((b"content-type", b"application/json"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 

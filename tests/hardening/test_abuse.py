@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import akismet
+import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -80,6 +82,49 @@ def test_akismet_key_in_the_form_body_is_limited(models_dir: Path, tmp_path: Pat
         answers = [client.post("/1.1/comment-check", data=form) for _ in range(3)]
         assert [a.status_code for a in answers] == [200, 200, 429]
         assert answers[0].text in ("true", "false")  # the buffered body still reached the route
+        refused = answers[2]
+        # Akismet's protocol, not JSON: a failed call for every client (never "invalid", which
+        # they read as a bad key), held for moderation by WordPress, Retry-After kept.
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert refused.headers["content-type"] == "text/plain; charset=utf-8"
+        assert refused.text.startswith("Rate limited: too many requests for this API key")
+        assert refused.text not in ("true", "false", "invalid")
+        assert refused.headers["x-akismet-error"] == "rate limited"
+        assert "at most 2 per 60 seconds" in refused.headers["x-akismet-debug-help"]
+
+
+def test_akismet_clients_see_a_rate_limit_as_a_failed_call_not_a_bad_key(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    """The PyPI ``akismet`` client, as a site runs it, against the limited service."""
+    with _app(
+        models_dir, tmp_path, rate_limit_key_per_minute=100, rate_limit_ip_per_minute=2
+    ) as app:
+        key = _new_key(app, "client")
+
+        def to_app(request: httpx.Request) -> httpx.Response:
+            answer = app.request(
+                request.method,
+                request.url.raw_path.decode(),
+                content=request.content,
+                headers={"content-type": request.headers.get("content-type", "")},
+            )
+            return httpx.Response(
+                answer.status_code, headers=answer.headers, content=answer.content
+            )
+
+        config = akismet.Config(key=key, url="https://blog.example")
+        transport = httpx.MockTransport(to_app)
+        with (
+            httpx.Client(transport=transport) as http,
+            akismet.SyncClient(config=config, http_client=http) as client,
+        ):  # verify-key: the first request from this IP
+            assert client.comment_check("192.0.2.1", comment_content="Nice post") in (
+                akismet.CheckResponse.HAM,
+                akismet.CheckResponse.SPAM,
+            )
+            with pytest.raises(akismet.RequestError):  # not APIKeyError: the key is fine
+                client.comment_check("192.0.2.1", comment_content="Nice post")
 
 
 def test_memory_counter_windows() -> None:
