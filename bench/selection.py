@@ -1,12 +1,14 @@
-"""Model selection: compare ``ModelParams`` settings on the grouped protocols, one setting for all.
+"""Model selection: compare ``ModelParams`` settings by grouped cross-validation, one for all.
 
     python -m bench.selection C=2,8,32 min_df=1,2 char_ngrams=2-5,3-6
 
 Each setting (the default ``ModelParams`` with one field changed; or the full grid with
-``--grid``) is fitted once per split of: YouTube per video (published protocol), YouTube leave
-one video out, SMS grouped 5-fold, authored grouped 5-fold (when present) and every
-cross-corpus pair. Threshold-free metrics plus MCC at 0.5 are reported, without cut-off
-selection, so a setting costs one fit per split. Writes ``bench/reports/selection.md``.
+``--grid``) is scored by grouped cross-validation only, never on the published protocol's test
+rows: per YouTube video, 4-fold grouped CV inside the oldest 70% (the newest 30% is never
+read); leave one video out over those same training parts; SMS and authored grouped 5-fold
+(seed 1, not the SMS benchmark's folds). Cross-corpus pairs are benchmark test sets and are
+not used. Threshold-free metrics plus MCC at 0.5, without cut-off selection, so a setting
+costs one fit per fold. Writes ``bench/reports/selection.md``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from training.pipeline import ModelParams, build_pipeline
 
 log = logging.getLogger("bench.selection")
 
-PAIRS = [(a, b) for a in ("youtube", "sms", "authored") for b in ("youtube", "sms", "authored")]
+CV_SEED = 1  # not the SMS benchmark's seed 0, so its folds differ from the benchmark's
 
 
 def parse_value(field: dataclasses.Field[Any], text: str) -> Any:
@@ -85,27 +87,30 @@ def evaluate(params: ModelParams, frames: dict[str, pd.DataFrame]) -> dict[str, 
     out: dict[str, dict[str, float]] = {}
     if "youtube" in frames:
         youtube = frames["youtube"]
-        per_video = [
-            pooled(params, [published_split(youtube[youtube["video"] == v])]) for v in VIDEOS
-        ]
-        out["youtube per video (mean)"] = {
+        training_parts = {v: published_split(youtube[youtube["video"] == v])[0] for v in VIDEOS}
+        per_video = [pooled(params, _folds(part, n_splits=4)) for part in training_parts.values()]
+        out["youtube per video, CV in the oldest 70% (mean)"] = {
             key: float(np.mean([m[key] for m in per_video])) for key in per_video[0]
         }
-        out["youtube leave one video out"] = pooled(
+        out["youtube leave one video out, oldest 70%"] = pooled(
             params,
-            [(youtube[youtube["video"] != v], youtube[youtube["video"] == v]) for v in VIDEOS],
+            [
+                (pd.concat([p for w, p in training_parts.items() if w != v]), part)
+                for v, part in training_parts.items()
+            ],
         )
     for name in ("sms", "authored"):
         if name in frames:
-            frame = frames[name].reset_index(drop=True)
-            out[f"{name} grouped 5-fold"] = pooled(
-                params,
-                [(frame.iloc[a], frame.iloc[b]) for a, b in grouped_folds(frame, n_splits=5)],
-            )
-    for source, target in PAIRS:
-        if source != target and source in frames and target in frames:
-            out[f"{source}→{target}"] = pooled(params, [(frames[source], frames[target])])
+            out[f"{name} grouped 5-fold"] = pooled(params, _folds(frames[name], n_splits=5))
     return out
+
+
+def _folds(frame: pd.DataFrame, *, n_splits: int) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    frame = frame.reset_index(drop=True)
+    return [
+        (frame.iloc[a], frame.iloc[b])
+        for a, b in grouped_folds(frame, n_splits=n_splits, seed=CV_SEED)
+    ]
 
 
 COLUMNS = (("roc_auc", "AUC"), ("mcc", "MCC@0.5"), ("recall_at_fpr_0.005", "R@0.5%"))
