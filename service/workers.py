@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import shutil
 import socket
@@ -45,8 +44,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from service.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 def command(settings: Settings) -> list[str]:
