@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
             yield
         finally:
             # Reached after the server has finished the requests in flight (graceful stop).
+            await asyncio.to_thread(app.state.moderation.shutdown)  # store checks held in memory
             replayer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await replayer

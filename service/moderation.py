@@ -3,6 +3,13 @@
 The JSON API, the Akismet-compatible API and the dashboard all call ``Moderation``: score
 with the current model, adjust by what this site's moderators taught us (reputation), record
 the check, and on feedback store the correction and update the reputation at once.
+
+Checks are recorded write-behind when a spool is configured (the service): answered at
+once and stored in batches by ``service.writebehind`` a few milliseconds later. Feedback
+stays synchronous and is acknowledged only once durable. Check ids start with the time
+they were made (milliseconds, hex), so feedback reaching another replica before that
+replica's batch is stored waits for it (at most ``CHECK_VISIBLE_WITHIN``) instead of
+answering "unknown check".
 """
 
 from __future__ import annotations
@@ -11,7 +18,8 @@ import contextlib
 import hashlib
 import logging
 import math
-import uuid
+import secrets
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -37,6 +45,8 @@ from service.storage import (
     Storage,
 )
 from service.storage.comment_fields import EMAIL_HASH_FIELD
+from service.storage.records import NewCheck
+from service.writebehind import WriteBehind
 from training.features import COMMENT_FIELDS, find_urls, fold
 from training.normalize import strip_bbcode, strip_html, url_host
 from training.verdicts import Cutoffs, Verdict
@@ -71,10 +81,14 @@ class NotReadyError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
+    """A scored comment: ``stored`` when committed before the answer, ``queued`` when the
+    write-behind writer holds it, ``spooled`` when the database was unavailable."""
+
     id: str
     score: Score
     stored: bool
     spooled: bool = False
+    queued: bool = False
 
     @property
     def verdict(self) -> Verdict:
@@ -90,6 +104,31 @@ class FeedbackReceipt:
 
 
 KEY_CACHE_SIZE = 10_000
+
+#: How long after a check id was made feedback on it may wait for it to be stored by the
+#: replica that answered it (write-behind flushes every 50 ms; this leaves room for load).
+CHECK_VISIBLE_WITHIN = 2.0
+_CHECK_POLL_SECONDS = 0.02
+
+
+def new_check_id() -> str:
+    """32 hex digits: the time in milliseconds (12), then 80 random bits.
+
+    Same shape as the uuid4 hex used before; the time prefix tells a check too recent to be
+    stored everywhere yet from an unknown one, and keeps the primary-key index append-mostly.
+    """
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+
+
+def check_id_age(check_id: str) -> float | None:
+    """Seconds since ``check_id`` was made, or None when it does not carry a time."""
+    if len(check_id) != 32:
+        return None
+    try:
+        made = int(check_id[:12], 16) / 1000
+    except ValueError:
+        return None
+    return time.time() - made
 
 
 def reputation_entries(
@@ -178,6 +217,25 @@ class Moderation:
         self.spool = spool
         self.flood = flood
         self._keys: dict[str, KeyMatch] = {}
+        # Write-behind only with a spool to fall back on (the service); tools write at once.
+        self._pending: WriteBehind[Entry] | None = None
+        if spool is not None:
+            self._pending = WriteBehind(
+                self._store_checks, on_unavailable=self._spool_checks, name="check-writer"
+            )
+            storage.add_before_reads(self._pending.flush)
+
+    def shutdown(self) -> None:
+        """Store the checks still held in memory (or spool them); the lifespan calls this
+        after the last request."""
+        if self._pending is not None:
+            self._pending.close()
+            self.storage.remove_before_reads(self._pending.flush)
+
+    def settle_checks(self) -> None:
+        """Store (or spool) every check answered so far, before something reads them."""
+        if self._pending is not None and len(self._pending):
+            self._pending.flush()
 
     # -- database outages ------------------------------------------------------------------
     #
@@ -217,14 +275,23 @@ class Moderation:
             self._keys[cache_key] = match
         return match
 
+    def remembered_key(self, plaintext: str) -> KeyMatch | None:
+        """The key if ``Storage`` remembers it (no database call, safe in an event loop);
+        None means "ask ``find_key``"."""
+        try:
+            return self.storage.cached_key(plaintext=plaintext)
+        except DatabaseUnavailable:
+            return None
+
     def knows_check(self, site: Site, check_id: str) -> bool | None:
         """Whether ``check_id`` is one of ``site``'s checks; ``None`` when that cannot be told
         now (database down: feedback for it is spooled and matched at replay)."""
+        self.settle_checks()
         if self.spool is not None and self.spool.holds_check(check_id, site.id):
             return True
         if not self._db_down():
             try:
-                check = self.storage.get_check(check_id)
+                check = self._find_check(check_id)
             except DatabaseUnavailable:
                 if self.spool is None:
                     raise
@@ -232,6 +299,18 @@ class Moderation:
             else:
                 return check is not None and check.site_id == site.id
         return None
+
+    def _find_check(self, check_id: str) -> CheckRecord | None:
+        """The stored check; a check made moments ago by another process is waited for."""
+        check = self.storage.get_check(check_id)
+        age = check_id_age(check_id)
+        if check is not None or age is None or not -1.0 < age < CHECK_VISIBLE_WITHIN:
+            return check
+        deadline = time.monotonic() + CHECK_VISIBLE_WITHIN - age
+        while check is None and time.monotonic() < deadline:
+            time.sleep(_CHECK_POLL_SECONDS)
+            check = self.storage.get_check(check_id)
+        return check
 
     def hash_email(self, email: str) -> str:
         return self.storage.hash_pii(email.strip().lower())
@@ -338,7 +417,7 @@ class Moderation:
         key_id: int | None,
         is_test: bool = False,
     ) -> CheckResult:
-        check_id = uuid.uuid4().hex
+        check_id = new_check_id()
         note_request(site=site.id, verdict=score.verdict.value, check=check_id)
         if self.metrics and not is_test:
             self.metrics.check(site.id, score.verdict.value)
@@ -356,7 +435,9 @@ class Moderation:
             "is_test": is_test,
         }
         if not self._db_down():
-            try:
+            if self._pending is not None and self._pending.submit(entry):
+                return CheckResult(id=check_id, score=score, stored=False, queued=True)
+            try:  # no writer, or its queue is full: store it now (back-pressure)
                 self._store_check(entry)
             except DatabaseUnavailable:
                 self._outage()
@@ -371,6 +452,23 @@ class Moderation:
                 return CheckResult(id=check_id, score=score, stored=False, spooled=True)
         log.error("check %s not recorded: database unavailable", check_id)
         return CheckResult(id=check_id, score=score, stored=False)
+
+    def _store_checks(self, entries: Sequence[Entry]) -> None:
+        """The writer's batch: one transaction (skipped at once while the database is down)."""
+        if self._db_down():
+            raise DatabaseUnavailable("database marked unavailable; spooling")
+        self.storage.record_checks([_new_check(entry) for entry in entries])
+
+    def _spool_checks(self, entries: Sequence[Entry], error: Exception) -> None:
+        """A batch the database did not take: spool it, to be replayed (or set aside) later."""
+        if isinstance(error, DatabaseUnavailable):
+            self._outage()
+        else:
+            log.error("storing %d checks failed (%r); spooling them", len(entries), error)
+        if self.spool is None:  # not reached: write-behind is only used with a spool
+            raise error
+        for entry in entries:
+            self.spool.append(entry)  # SpoolUnavailable: the writer keeps them and retries
 
     def _store_check(self, entry: Entry) -> None:
         self.storage.record_check(
@@ -405,6 +503,7 @@ class Moderation:
         spooled and replayed later; if the spool fails too, ``SpoolUnavailable`` is raised
         and nothing may be acknowledged.
         """
+        self.settle_checks()  # the check it corrects is stored (or spooled) before it
         entry: Entry = {
             "kind": "feedback",
             "site_id": site.id,
@@ -444,7 +543,7 @@ class Moderation:
         fields: Mapping[str, Any] = record or {}
         check: CheckRecord | None = None
         if check_id:
-            check = self.storage.get_check(check_id)
+            check = self._find_check(check_id)
             if check is not None and check.site_id == site.id and not record:
                 fields = {**check.fields, "content": check.content or ""}
         stored_fields = {k: v for k, v in fields.items() if k in _STORABLE and v not in (None, "")}
@@ -498,3 +597,19 @@ class Moderation:
 
 
 _STORABLE = frozenset(COMMENT_FIELDS)
+
+
+def _new_check(entry: Entry) -> NewCheck:
+    return NewCheck(
+        check_id=entry["check_id"],
+        site_id=entry["site_id"],
+        key_id=entry["key_id"],
+        at=datetime.fromisoformat(entry["at"]),
+        fields=entry["fields"],
+        score=entry["score"],
+        verdict=entry["verdict"],
+        model_version=entry["model_version"],
+        reasons=entry["reasons"],
+        is_test=entry["is_test"],
+        count_usage=not entry["is_test"],
+    )

@@ -26,6 +26,7 @@ __all__ = [
     "FeedbackSource",
     "KeyMatch",
     "Label",
+    "NewCheck",
     "Site",
     "SiteStats",
     "Verdict",
@@ -100,6 +101,26 @@ class CheckRecord:
     is_test: bool
     feedback_label: Label | None = None
     purged_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewCheck:
+    """A scored comment to store, as ``Storage.record_checks`` takes them in batches.
+
+    The fields mirror ``Storage.record_check``'s arguments; ``at`` is when it was scored.
+    """
+
+    check_id: str
+    site_id: int
+    key_id: int | None
+    at: datetime
+    fields: Mapping[str, Any]
+    score: float
+    verdict: Verdict | str
+    model_version: str
+    reasons: tuple[Any, ...] | list[Any] = ()
+    is_test: bool = False
+    count_usage: bool = True
 
 
 @dataclass(frozen=True, slots=True)

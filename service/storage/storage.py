@@ -5,6 +5,13 @@ Each public method opens its own short session and returns frozen records, so on
 ``BEGIN IMMEDIATE`` (see ``engine.py``) so concurrent writers queue on the busy
 timeout instead of failing; counters are upserts inside the same transaction as
 the row that caused them, so they never disagree with it.
+
+Two things keep the check path cheap (``Moderation``, issue #5): ``find_key`` answers
+from memory for ``key_cache_seconds`` (a key revoked or a site changed through this
+object is forgotten at once; through another process or replica, within that bound),
+and ``record_checks`` stores a batch of checks in one transaction. A writer that holds
+checks in memory before storing them registers with ``add_before_reads``, so every method
+here that reads checks, counters or usage stores them first and never misses a recent one.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import logging
 import math
 import re
 import secrets
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -23,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +56,7 @@ from service.storage.records import (
     FeedbackSource,
     KeyMatch,
     Label,
+    NewCheck,
     Site,
     SiteStats,
     Verdict,
@@ -75,6 +84,8 @@ _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 _CHECK_ID_PATTERN = re.compile(rf"^[A-Za-z0-9_.:-]{{1,{CHECK_ID_LENGTH}}}$")
 _COUNTER_NAMES = ("checks", "ham", "unsure", "spam", "discard", "missed_spam", "false_positives")
 _KEY_ATTEMPTS = 3
+KEY_CACHE_SECONDS = 5.0
+KEY_CACHE_SIZE = 10_000
 
 ReputationEntry = tuple[str, str]
 
@@ -92,6 +103,9 @@ class Storage:
     ``keep_feedback_examples`` keeps moderator-labelled comments past retention as
     training data. ``feedback_link_window`` bounds how far back feedback without a
     guid is matched to a check by content. ``clock`` is injectable for tests.
+    ``key_cache_seconds`` is how long ``find_key`` may answer from memory (0: never):
+    the bound on how late a key revoked, or a site's settings changed, through another
+    process is noticed here.
     """
 
     def __init__(
@@ -102,6 +116,7 @@ class Storage:
         keep_feedback_examples: bool = True,
         feedback_link_window: timedelta = timedelta(days=30),
         clock: Callable[[], datetime] = _utcnow,
+        key_cache_seconds: float = KEY_CACHE_SECONDS,
     ) -> None:
         self._hasher = Hasher(secret)
         self._owns_engine = not isinstance(bind, Engine)
@@ -116,6 +131,11 @@ class Storage:
         self.keep_feedback_examples = keep_feedback_examples
         self._link_window = feedback_link_window
         self._clock = clock
+        self._key_cache_ttl = timedelta(seconds=key_cache_seconds)
+        self._key_cache: dict[str, tuple[datetime, KeyMatch]] = {}
+        self._key_cache_lock = threading.Lock()
+        self._key_generation = 0  # bumped by forget_keys: an answer read before is not kept
+        self._before_reads: list[Callable[[], object]] = []
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -138,6 +158,29 @@ class Storage:
         """Raise ``DatabaseUnavailable`` unless the database answers; for health checks."""
         with self._session() as session:
             session.execute(select(1))
+
+    def add_before_reads(self, flush: Callable[[], object]) -> None:
+        """Call ``flush`` before every read of checks, counters or usage (a write-behind
+        writer's, so that nothing it holds is missed)."""
+        self._before_reads.append(flush)
+
+    def remove_before_reads(self, flush: Callable[[], object]) -> None:
+        if flush in self._before_reads:
+            self._before_reads.remove(flush)
+
+    def _settle(self) -> None:
+        for flush in self._before_reads:
+            flush()
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """A plain Core connection for hot reads (no ORM session to build and tear down)."""
+        try:
+            with self._engine.connect() as connection:
+                yield connection
+        except (sa_exc.OperationalError, sa_exc.TimeoutError) as exc:
+            cause = type(getattr(exc, "orig", None) or exc).__name__
+            raise DatabaseUnavailable(f"database unavailable ({cause})") from exc
 
     @contextmanager
     def _session(self, *, write: bool = False) -> Iterator[Session]:
@@ -210,14 +253,19 @@ class Storage:
             current = SiteSettings.from_json(row.settings)
             row.settings = current.with_changes(**changes).to_json()
             session.flush()
-            return convert.site(row)
+            site = convert.site(row)
+        self.forget_keys()
+        return site
 
     def delete_site(self, *, site_id: int) -> None:
         """Remove a site with its keys, checks, feedback, counters and reputation."""
+        self._settle()
+        self.forget_keys()
         with self._session(write=True) as session:
             result = session.execute(delete(SiteRow).where(SiteRow.id == site_id))
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFound(f"site {site_id} not found")
+        self.forget_keys()
 
     # -- API keys ------------------------------------------------------------------
 
@@ -257,13 +305,51 @@ class Storage:
                 raise NotFound(f"API key {key_id} not found")
             if row.revoked_at is None:
                 row.revoked_at = self._now()
-            return convert.api_key(row)
+            key = convert.api_key(row)
+        self.forget_keys()
+        return key
 
     def find_key(self, *, plaintext: str) -> KeyMatch | None:
-        """The live key with this plaintext and its site; ``None`` if unknown or revoked."""
+        """The live key with this plaintext and its site; ``None`` if unknown or revoked.
+
+        A key found is remembered for ``key_cache_seconds``; an unknown one is not, so a
+        key created anywhere works at once.
+        """
         if not _KEY_PATTERN.match(plaintext):
             return None
         digest = self._hasher.api_key(plaintext)
+        now = self._clock()
+        cached = self._key_cache.get(digest)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        generation = self._key_generation
+        match = self._find_key(digest)
+        with self._key_cache_lock:
+            if match is None:
+                self._key_cache.pop(digest, None)
+            elif self._key_cache_ttl > timedelta(0) and generation == self._key_generation:
+                if len(self._key_cache) >= KEY_CACHE_SIZE:
+                    self._key_cache.pop(next(iter(self._key_cache)))
+                self._key_cache[digest] = (now + self._key_cache_ttl, match)
+        return match
+
+    def cached_key(self, *, plaintext: str) -> KeyMatch | None:
+        """What ``find_key`` would answer from memory, without asking the database (None if
+        it would have to): lets an event loop skip a thread hop for a key seen recently."""
+        if not _KEY_PATTERN.match(plaintext):
+            return None
+        cached = self._key_cache.get(self._hasher.api_key(plaintext))
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
+        return None
+
+    def forget_keys(self) -> None:
+        """Drop every key remembered by ``find_key`` (after a revocation or a settings change)."""
+        with self._key_cache_lock:
+            self._key_cache.clear()
+            self._key_generation += 1
+
+    def _find_key(self, digest: str) -> KeyMatch | None:
         with self._session() as session:
             found = session.execute(
                 select(ApiKeyRow, SiteRow)
@@ -308,12 +394,8 @@ class Storage:
         it is omitted). Test checks are stored but not counted; ``count_usage=False``
         keeps the call off the key's monthly usage.
         """
-        verdict = _member(Verdict, verdict, "verdict")
-        if isinstance(score, bool) or not (math.isfinite(score) and 0.0 <= score <= 1.0):
-            raise InvalidValue(f"score must be a number between 0 and 1, got {score!r}")
         check_id = uuid.uuid4().hex if check_id is None else check_id
-        if not _CHECK_ID_PATTERN.match(check_id):
-            raise InvalidValue(f"check id must be 1 to {CHECK_ID_LENGTH} URL-safe characters")
+        verdict = _checked(score, verdict, check_id)
         reasons_list = _json_list(reasons)
         now = self._now(at)
         try:
@@ -346,6 +428,121 @@ class Storage:
         except sa_exc.IntegrityError as exc:
             raise self._check_conflict(check_id, key_id) from exc
 
+    def record_checks(self, checks: Sequence[NewCheck]) -> int:
+        """Store a batch of checks with their counters and usage in one transaction.
+
+        For a write-behind writer: rows go in with one multi-row ``INSERT`` and the counters
+        with one upsert per table, summed over the batch. When the batch clashes (a check id
+        stored already, e.g. by an interrupted spool replay; a site deleted meanwhile), each
+        check is stored alone instead and those that cannot be are skipped and logged.
+        Returns how many were stored. ``DatabaseUnavailable`` leaves nothing stored.
+        """
+        if not checks:
+            return 0
+        for check in checks:
+            _checked(check.score, check.verdict, check.check_id)
+        try:
+            with self._session(write=True) as session:
+                self._insert_checks(session, checks)
+            return len(checks)
+        except (sa_exc.IntegrityError, NotFound):
+            log.warning("a batch of %d checks clashed; storing them one at a time", len(checks))
+        stored = 0
+        for check in checks:
+            try:
+                self.record_check(
+                    site_id=check.site_id,
+                    fields=check.fields,
+                    score=check.score,
+                    verdict=check.verdict,
+                    model_version=check.model_version,
+                    reasons=check.reasons,
+                    key_id=check.key_id,
+                    check_id=check.check_id,
+                    is_test=check.is_test,
+                    count_usage=check.count_usage,
+                    at=check.at,
+                )
+            except (AlreadyExists, NotFound) as exc:
+                log.warning("check %s not stored: %s", check.check_id, exc)
+            else:
+                stored += 1
+        return stored
+
+    def _insert_checks(self, session: Session, checks: Sequence[NewCheck]) -> None:
+        site_ids = {check.site_id for check in checks}
+        settings = {
+            site_id: SiteSettings.from_json(value)
+            for site_id, value in session.execute(
+                select(SiteRow.id, SiteRow.settings).where(SiteRow.id.in_(site_ids))
+            )
+        }
+        rows: list[dict[str, Any]] = []
+        counts: dict[tuple[int, date], Counter[str]] = {}
+        usage: Counter[tuple[int, str]] = Counter()
+        for check in checks:
+            site_settings = settings.get(check.site_id)
+            if site_settings is None:
+                raise NotFound(f"site {check.site_id} not found")
+            prepared = prepare_fields(
+                check.fields, hasher=self._hasher, store_pii=site_settings.store_pii
+            )
+            now = self._now(check.at)
+            verdict = Verdict(check.verdict)
+            rows.append(
+                {
+                    "id": check.check_id,
+                    "site_id": check.site_id,
+                    "key_id": check.key_id,
+                    "created_at": now,
+                    "content": prepared.content,
+                    "content_hash": prepared.content_hash,
+                    "fields": prepared.fields,
+                    "email_hash": prepared.email_hash,
+                    "ip_hash": prepared.ip_hash,
+                    "score": float(check.score),
+                    "verdict": verdict.value,
+                    "reasons": _json_list(check.reasons),
+                    "model_version": check.model_version,
+                    "is_test": check.is_test,
+                    "feedback_label": None,
+                    "purged_at": None,
+                }
+            )
+            if not check.is_test:
+                day = counts.setdefault((check.site_id, now.date()), Counter())
+                day.update({"checks": 1, verdict.value: 1})
+            if check.count_usage and check.key_id is not None:
+                usage[(check.key_id, month_of(now))] += 1
+        session.execute(insert(CheckRow.__table__), rows)  # type: ignore[arg-type]
+        if counts:
+            session.execute(
+                upsert(
+                    self._dialect,
+                    DailyCountRow.__table__,  # type: ignore[arg-type]
+                    [
+                        {"site_id": site_id, "day": day}
+                        | {name: deltas.get(name, 0) for name in _COUNTER_NAMES}
+                        for (site_id, day), deltas in counts.items()
+                    ],
+                    keys=("site_id", "day"),
+                    add=_COUNTER_NAMES,
+                )
+            )
+        if usage:
+            session.execute(
+                upsert(
+                    self._dialect,
+                    UsageRow.__table__,  # type: ignore[arg-type]
+                    [
+                        {"key_id": key_id, "month": month, "calls": calls}
+                        for (key_id, month), calls in usage.items()
+                    ],
+                    keys=("key_id", "month"),
+                    add=("calls",),
+                )
+            )
+
     def _check_conflict(self, check_id: str, key_id: int | None) -> StorageError:
         with self._session() as session:
             if session.get(CheckRow, check_id) is not None:
@@ -353,6 +550,7 @@ class Storage:
         return NotFound(f"API key {key_id} not found")
 
     def get_check(self, check_id: str) -> CheckRecord | None:
+        self._settle()
         with self._session() as session:
             row = session.get(CheckRow, check_id)
             return convert.check(row) if row is not None else None
@@ -365,6 +563,7 @@ class Storage:
         if before is not None:
             query = query.where(CheckRow.created_at < self._now(before))
         query = query.order_by(CheckRow.created_at.desc(), CheckRow.id).limit(limit)
+        self._settle()
         with self._session() as session:
             return [convert.check(r) for r in session.scalars(query)]
 
@@ -402,6 +601,7 @@ class Storage:
             raise InvalidValue("reporter must be at most 200 characters")
         entries = list(reputation)
         now = self._now(at)
+        self._settle()  # the check it corrects may still be held by the writer
         with self._session(write=True) as session:
             settings = self._site_settings(session, site_id)
             prepared = prepare_fields(fields, hasher=self._hasher, store_pii=settings.store_pii)
@@ -491,6 +691,7 @@ class Storage:
         """Billable calls made with a key in ``month`` (``YYYY-MM``, default this month)."""
         month = month or month_of(self._now())
         month_bounds(month)
+        self._settle()
         with self._session() as session:
             calls = session.scalar(
                 select(UsageRow.calls).where(UsageRow.key_id == key_id, UsageRow.month == month)
@@ -500,6 +701,7 @@ class Storage:
     def site_stats(self, *, site_id: int, month: str | None = None) -> SiteStats:
         """A site's counters for a month, with the calls of all its keys."""
         month = month or month_of(self._now())
+        self._settle()
         with self._session() as session:
             row = session.get(SiteRow, site_id)
             if row is None:
@@ -518,6 +720,7 @@ class Storage:
         that key's calls and ``is_revoked`` says whether the key is revoked.
         """
         month = month or month_of(self._now())
+        self._settle()
         with self._session() as session:
             key = session.get(ApiKeyRow, key_id)
             if key is None:
@@ -584,6 +787,7 @@ class Storage:
         if site_id is not None:
             query = query.where(DailyCountRow.site_id == site_id)
         query = query.group_by(DailyCountRow.day).order_by(DailyCountRow.day)
+        self._settle()
         with self._session() as session:
             return [
                 DailyCount(
@@ -627,8 +831,8 @@ class Storage:
         wanted = {h for h in hashed.values() if h is not None}
         found: dict[str, Counts] = {}
         if wanted:
-            with self._session() as session:
-                rows = session.execute(
+            with self._connection() as connection:
+                rows = connection.execute(
                     select(
                         ReputationRow.value_hash, ReputationRow.ham_count, ReputationRow.spam_count
                     ).where(ReputationRow.site_id == site_id, ReputationRow.value_hash.in_(wanted))
@@ -707,6 +911,7 @@ class Storage:
         write lock short.
         """
         moment = self._now(now)
+        self._settle()
         with self._session() as session:
             sites = [
                 (site_id, SiteSettings.from_json(settings).retention_days)
@@ -770,6 +975,7 @@ class Storage:
         Reputation entries are the e-mail's and the IP's /24 or /48 network's.
         """
         check_terms, feedback_terms, reputation = self._subject(email, ip)
+        self._settle()
         with self._session() as session:
             checks = session.scalars(
                 select(CheckRow).where(or_(*check_terms)).order_by(CheckRow.created_at)
@@ -797,6 +1003,7 @@ class Storage:
         """
         check_terms, feedback_terms, reputation = self._subject(email, ip)
         deleted = 0
+        self._settle()  # else a check held in memory would be stored after its deletion
         with self._session(write=True) as session:
             statements = [
                 delete(FeedbackRow).where(or_(*feedback_terms)),
@@ -853,6 +1060,16 @@ def _member(enum: type[E], value: E | str, what: str) -> E:
     except ValueError:
         allowed = [m.value for m in enum]
         raise InvalidValue(f"{what} must be one of {allowed}, got {value!r}") from None
+
+
+def _checked(score: float, verdict: Verdict | str, check_id: str) -> Verdict:
+    """The verdict, after refusing a score, verdict or check id that cannot be stored."""
+    member = _member(Verdict, verdict, "verdict")
+    if isinstance(score, bool) or not (math.isfinite(score) and 0.0 <= score <= 1.0):
+        raise InvalidValue(f"score must be a number between 0 and 1, got {score!r}")
+    if not _CHECK_ID_PATTERN.match(check_id):
+        raise InvalidValue(f"check id must be 1 to {CHECK_ID_LENGTH} URL-safe characters")
+    return member
 
 
 def _json_list(values: Sequence[Any]) -> list[Any]:

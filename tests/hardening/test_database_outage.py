@@ -70,6 +70,7 @@ def site(outage_client: TestClient) -> Iterator[Any]:
     key = real.create_key(site_id=site.id)[1]
     outage_client.headers["Authorization"] = f"Bearer {key}"
     assert outage_client.post("/v1/comments/check", json=HAM).status_code == 200
+    moderation.settle_checks()  # stored now, not by the write-behind thread during the outage
     yield site
     moderation.storage.down = False
     moderation.spool._write = os.write
