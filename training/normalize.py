@@ -77,7 +77,15 @@ _CONFUSABLES = str.maketrans(
     }
 )
 _CONFUSABLE_CHARS = frozenset("авеёкмнорстухѕіїјԁԛԝɡɑοανρτικχυεϲӏɩıȷᴠᴡᴢ")
-_CONFUSABLE_RE = re.compile("[" + "".join(sorted(_CONFUSABLE_CHARS)) + "]")  # faster scan
+_CONFUSABLE_CLASS = "".join(sorted(_CONFUSABLE_CHARS))
+_CONFUSABLE_RE = re.compile(f"[{_CONFUSABLE_CLASS}]")  # faster scan
+# A whole space-delimited word containing a look-alike; the word's characters before the first
+# look-alike cannot be one, so each word is scanned once (linear time).
+_CONFUSABLE_SPACED_WORD = re.compile(f"(?<![^ ])[^ {_CONFUSABLE_CLASS}]*[{_CONFUSABLE_CLASS}][^ ]*")
+# The same for a run of letters and digits (``[^\W_]+``).
+CONFUSABLE_WORD = re.compile(
+    f"(?<![^\\W_])[^\\W_{_CONFUSABLE_CLASS}]*[{_CONFUSABLE_CLASS}][^\\W_]*"
+)
 
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
@@ -114,7 +122,7 @@ _REPEAT_RUN = re.compile(r"(.)\1{3,}")
 # word boundary (a path starts with "/"), with the same flags as _URL.
 _URL_HINT = re.compile(r"://|www\.|[a-z0-9-]\." + _TLDS + r"\b", re.IGNORECASE)
 _AT = re.compile("@")
-_INVISIBLE_CHARS = re.compile("[" + "".join(map(chr, sorted(_INVISIBLE))) + "]")
+_INVISIBLE_SET = frozenset(map(chr, _INVISIBLE))
 # Spaced-out letters contain separator, letter, separator, letter, separator ("f r e e").
 _SPACED_HINT = re.compile(r"[ .\-_*][^\W\d_][ .\-_*][^\W\d_][ .\-_*]")
 # Every phone number has seven digits, each at most two separators from the previous one.
@@ -155,6 +163,10 @@ def strip_bbcode(text: str) -> str:
     return re.sub(r"\[/?[a-z]+(?:=[^\]]*)?\]", " ", text, flags=re.IGNORECASE)
 
 
+def _fold_confusable_word(match: re.Match[str]) -> str:
+    return _fold_confusables(match.group(0))
+
+
 def _fold_confusables(word: str) -> str:
     if _CONFUSABLE_CHARS.isdisjoint(word):
         return word
@@ -181,11 +193,18 @@ def fold(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     ascii_only = text.isascii()  # invisible characters and look-alikes are all outside ASCII
-    if not ascii_only and _INVISIBLE_CHARS.search(text):
-        text = text.translate(_INVISIBLE)
+    if not ascii_only:
+        distinct = "".join(set(text))  # set look-ups on these instead of scans of the text
+        if not _INVISIBLE_SET.isdisjoint(distinct):
+            text = text.translate(_INVISIBLE)
     text = text.lower()
-    if not ascii_only and _CONFUSABLE_RE.search(text):
-        text = " ".join(_fold_confusables(word) for word in text.split(" "))
+    # Lower-casing maps each character on its own (only sigma looks at its neighbours, and
+    # neither sigma is a look-alike), and the invisible characters removed are no look-alikes:
+    # the lowered text has a look-alike only if the lowered distinct characters have one.
+    if not ascii_only and not _CONFUSABLE_CHARS.isdisjoint(distinct.lower()):
+        # = " ".join(_fold_confusables(word) for word in text.split(" ")), words without a
+        # look-alike being left as they are.
+        text = _CONFUSABLE_SPACED_WORD.sub(_fold_confusable_word, text)
     if _SPACED_HINT.search(text):
         text = _SPACED.sub(_join_spaced, text)
     if _LEET_INTERIOR.search(text):  # otherwise no word has leetspeak to undo

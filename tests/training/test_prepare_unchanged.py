@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -165,3 +166,45 @@ def test_links_and_addresses_found_where_they_were(text: str) -> None:
     """Links and e-mail addresses are searched only around their hints; same result."""
     assert normalize.find_urls(text) == ref_find_urls(text)
     assert normalize.normalize_text(text) == ref_normalize_text(text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.text(min_size=features._NUMPY_COUNT_FROM, max_size=1200),
+        st.lists(TRICKY, min_size=150, max_size=400).map("".join),
+    )
+)
+def test_prepare_unchanged_on_long_text(text: str) -> None:
+    """Long texts take other routes (characters counted in numpy, set look-ups)."""
+    assert features._char_counts(text) == Counter(text)
+    assert prepare({"content": text}) == ref_prepare({"content": text})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vіagra сheap саsinо and a plain Русский текст here",
+        "Русский_текст_abc ΣΑΣ σας ΚΑΛΟΣ kαλος İstanbul ǅ",
+        "д" * 3000 + " x",
+        "a\u200bb с\u00ad d ＦＲＥＥ　ｍｏｎｅｙ",
+        "p\u0430ypal\nlogin\tnоw",
+    ],
+)
+def test_look_alikes_found_where_they_were(text: str) -> None:
+    """Look-alike words are found by pattern instead of word by word; same result."""
+    assert normalize.fold(text) == ref_fold(text)
+    assert prepare({"content": text}) == ref_prepare({"content": text})
+
+
+def test_ascii_classes_are_str_methods() -> None:
+    """The byte tables ``_text_shape`` counts ASCII text with agree with ``str`` methods."""
+    ascii_chars = [chr(i) for i in range(128)]
+    assert {c for c in ascii_chars if c.isupper()} == set(features._ASCII_UPPER.decode())
+    assert {c for c in ascii_chars if c.isalpha() and not c.isupper()} == set(
+        features._ASCII_LOWER.decode()
+    )
+    assert {c for c in ascii_chars if c.isdigit()} == set(features._ASCII_DIGITS.decode())
+    assert {c for c in ascii_chars if c.isspace()} == set(features._ASCII_SPACES.decode())
+    assert all(c.isalpha() or c.isdigit() or not c.isalnum() for c in ascii_chars)
+    assert all(features._script(c) == "latin" for c in ascii_chars if c.isalpha())
