@@ -254,6 +254,10 @@ class Plan:
     duration: float
     reload_at: float  # seconds into the measured part
     timeout: float
+    # "command": `python -m service models promote` as an operator runs it (an interpreter
+    # start and the model's verification: seconds, many on a busy machine); "pointer": write
+    # models/CURRENT from this process at once, for a swap at a predictable time.
+    promote_with: str = "command"
 
 
 @dataclass
@@ -333,6 +337,11 @@ async def drive(server: Server, env: Mapping[str, str], key: str, plan: Plan) ->
         async def promote() -> None:
             await asyncio.sleep(max(0.0, plan.warmup + plan.reload_at - now()))
             observed.promoted_at = now()
+            if plan.promote_with == "pointer":
+                registry = Path(env["SLUICE_MODELS_DIR"])
+                await asyncio.to_thread(artifacts.set_current, registry, env["LOAD_PROMOTE"])
+                observed.pointer_written_at = now()
+                return
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "service", "models", "promote", env["LOAD_PROMOTE"],
                 cwd=REPO_ROOT, env=dict(env),
@@ -588,8 +597,13 @@ def write_report(
         f"requests, p50 {_ms(reload['p50_ms'])}, p99 {_ms(reload['p99_ms'])}, max "
         f"{_ms(reload.get('max_ms'))}",
         f"- model: {model['first_answer_version']} → {model['last_answer_version']} "
-        f"(`/readyz` after the run: {model['served_after_run']}); `models promote` started at "
-        f"{_s(model['promoted_at_s'])} and had written `models/CURRENT` at "
+        f"(`/readyz` after the run: {model['served_after_run']}); "
+        + (
+            "`python -m service models promote` started at "
+            if plan["promote_with"] == "command"
+            else "this process began writing `models/CURRENT` at "
+        )
+        + f"{_s(model['promoted_at_s'])} and had written `models/CURRENT` at "
         f"{_s(model['pointer_written_at_s'])}; last answer from the old model at "
         f"{_s(model['last_old_answer_s'])}, first from the new at "
         f"{_s(model['first_new_answer_s'])} "
@@ -618,6 +632,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reload-at", type=float, help="seconds into the measured part (default: half-way)"
     )
+    parser.add_argument(
+        "--promote-with",
+        choices=("command", "pointer"),
+        default="command",
+        help="run `python -m service models promote` (default) or write models/CURRENT directly",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="per request, seconds")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the server")
     parser.add_argument("--models-dir", type=Path, help="registry to take the current model from")
@@ -640,6 +660,7 @@ def main(argv: list[str] | None = None) -> int:
         duration=args.duration,
         reload_at=args.duration / 2 if args.reload_at is None else args.reload_at,
         timeout=args.timeout,
+        promote_with=args.promote_with,
     )
     setup, summary = run(
         plan,
