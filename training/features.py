@@ -34,6 +34,7 @@ from training.normalize import (
     find_urls,
     flatten,
     fold,
+    has_repeat_run,
     normalize_flat_urls,
     url_host,
 )
@@ -82,7 +83,6 @@ _BOT_AGENT = re.compile(
 )
 _ANCHOR = re.compile(r"<a\s[^>]*href|\[url[=\]]", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
-_FOUR_SAME = re.compile(r"(.)\1{3,}")  # four equal characters in a row (not newlines)
 _INVISIBLE_NOT_BOM_CHARS = frozenset(chr(c) for c in _INVISIBLE if c != 0xFEFF)
 # The ASCII characters for which str.isupper / islower / isdigit / isspace hold (tested).
 _ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
@@ -186,7 +186,7 @@ def _text_shape(raw: str, meta: dict[str, float], counts: Mapping[str, int] | No
     meta["digit_share"] = n_digits / n_chars
     meta["symbol_share"] = n_symbols / n_chars
     meta["exclamation_share"] = min(raw.count("!") / n_chars * 10, 1.0)
-    meta["repeated_chars"] = 1.0 if _FOUR_SAME.search(raw) else 0.0
+    meta["repeated_chars"] = 1.0 if has_repeat_run(raw) else 0.0
     if n_letters > SCRIPT_SAMPLE and not ascii_text:
         letters = list(set(islice(filter(str.isalpha, raw), SCRIPT_SAMPLE)))
     scripts = {_script(ch) for ch in letters}

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+import numpy as np
+
 URL_TOKEN = " xurlx "  # nosec B105 # a placeholder word the model sees, not a secret
 EMAIL_TOKEN = " xemailx "  # nosec B105 # a placeholder word the model sees, not a secret
 PHONE_TOKEN = " xphonex "  # nosec B105 # a placeholder word the model sees, not a secret
@@ -113,6 +115,7 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _PHONE = re.compile(r"(?<!\w)\+?\(?\d(?:[\s().\-]{0,2}\d){6,14}(?!\w)")
 # Four or more single letters separated by one space, dot, dash, underscore or star: "f r e e".
 _SPACED = re.compile(r"(?<!\w)(?:[^\W\d_][ .\-_*]){3,}[^\W\d_](?!\w)")
+_NUMPY_SCAN_FROM = 400  # characters from which numpy finds a run of equal ones faster
 _SPACE_RUN = re.compile(r"\s+")
 _REPEAT_RUN = re.compile(r"(.)\1{3,}")
 
@@ -207,8 +210,9 @@ def fold(text: str) -> str:
         text = _CONFUSABLE_SPACED_WORD.sub(_fold_confusable_word, text)
     if _SPACED_HINT.search(text):
         text = _SPACED.sub(_join_spaced, text)
-    if _LEET_INTERIOR.search(text):  # otherwise no word has leetspeak to undo
-        text = _LEET_WORD.sub(_fold_leet, text)
+    # Only around letter-digits-letter stretches; a leetspeak word never spans whitespace, and
+    # _fold_leet looks one character past the word, which is a space at a stretch's end either way.
+    text = _sub_near(_LEET_WORD, _fold_leet, text, _LEET_INTERIOR)
     return " ".join(text.split())  # = _SPACE_RUN.sub(" ", text).strip(), faster
 
 
@@ -291,6 +295,19 @@ def normalize_flat(text: str) -> str:
     return normalize_flat_urls(text)[0]
 
 
+def has_repeat_run(text: str) -> bool:
+    """``_REPEAT_RUN.search(text) is not None``: four equal characters in a row, newlines apart.
+
+    From a few hundred characters on, comparing code points in numpy is faster than the pattern.
+    """
+    if len(text) < _NUMPY_SCAN_FROM:
+        return _REPEAT_RUN.search(text) is not None
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    same = codes[1:] == codes[:-1]
+    four = same[:-2] & same[1:-1] & same[2:]
+    return bool((four & (codes[:-3] != ord("\n"))).any())
+
+
 def normalize_flat_urls(text: str) -> tuple[str, list[str] | None]:
     """``normalize_flat(text)``, and ``find_urls(text)`` when it comes for free, else None.
 
@@ -313,5 +330,6 @@ def normalize_flat_urls(text: str) -> tuple[str, list[str] | None]:
     text = _sub_near(_URL, link, text, _URL_HINT)
     if _PHONE_HINT.search(text):
         text = _PHONE.sub(PHONE_TOKEN, text)
-    text = _REPEAT_RUN.sub(r"\1\1\1", text)
+    if has_repeat_run(text):
+        text = _REPEAT_RUN.sub(r"\1\1\1", text)
     return " ".join(text.split()), urls  # = _SPACE_RUN.sub(" ", text).strip(), faster

@@ -208,3 +208,14 @@ def test_ascii_classes_are_str_methods() -> None:
     assert {c for c in ascii_chars if c.isspace()} == set(features._ASCII_SPACES.decode())
     assert all(c.isalpha() or c.isdigit() or not c.isalnum() for c in ascii_chars)
     assert all(features._script(c) == "latin" for c in ascii_chars if c.isalpha())
+
+
+_RUN_PIECES = st.sampled_from(["a", "a", "\n", "\n", " ", "é", "\ud800", "😀"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 900).flatmap(lambda n: st.lists(_RUN_PIECES, min_size=n, max_size=n)))
+def test_repeat_run_found_as_by_the_pattern(pieces: list[str]) -> None:
+    """Short and long texts (numpy above ``_NUMPY_SCAN_FROM`` characters)."""
+    text = "".join(pieces)
+    assert normalize.has_repeat_run(text) == bool(re.search(r"(.)\1{3,}", text))
