@@ -331,7 +331,7 @@ class Moderation:
         self, site: Site, record: Mapping[str, Any]
     ) -> Mapping[tuple[str, str], Counts]:
         entries = reputation_entries(record, self.hash_email)
-        if not entries:
+        if not entries or self._db_down():  # an outage: do not wait on the database per check
             return {}
         try:
             return self.storage.get_reputation(site_id=site.id, entries=entries)
