@@ -66,6 +66,8 @@ def test_a_failed_request_or_a_missing_reload_fails_the_run() -> None:
             "last_answer_version": "v2",
             "served_after_run": "v2",
             "promote_error": None,
+            "promoted_at_s": 7.0,
+            "pointer_written_at_s": 7.1,
         },
         "memory": {"rss_growth_mib": 12.0, "bound_mib": 60.0},
     }
