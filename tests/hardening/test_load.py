@@ -4,7 +4,7 @@
 constant arrival rate to the JSON and the Akismet endpoints and points ``models/CURRENT`` at
 another version while the load goes on. These are correctness checks:
 no failed request, the new model answering by the end, memory within the bound. Latency is
-reported by the benchmark (``make bench-load``), never asserted here. About 25 s: 12 s of load,
+reported by the benchmark (``make bench-load``), never asserted here. About 30 s: 14 s of load,
 the rest starting interpreters.
 """
 
@@ -22,17 +22,17 @@ pytestmark = pytest.mark.slow
 def test_a_steady_load_across_a_hot_reload_loses_nothing(models_dir: Path) -> None:
     # The pointer is written directly, not by `python -m service models promote`: that command
     # took 20-25 s on the shared machine under load, which would make the swap's time a matter
-    # of luck. The server looks every second and loads the model in about a second (several
-    # when the machine is busy), well before the end.
+    # of luck. The server looks every second and loads the model in about a second (over five
+    # when the machine is very busy): 10 s are left after the pointer changes.
     plan = load.Plan(
-        rate=20, warmup=2, duration=10, reload_at=2, timeout=10, promote_with="pointer"
+        rate=20, warmup=2, duration=12, reload_at=2, timeout=10, promote_with="pointer"
     )
     _, summary = load.run(plan, models_dir=models_dir)
 
     assert summary["errors"] == 0, summary["error_examples"]
-    assert summary["requests"] == 200
+    assert summary["requests"] == 240
     for endpoint in load.ENDPOINTS:
-        assert summary["endpoints"][endpoint]["requests"] == 100
+        assert summary["endpoints"][endpoint]["requests"] == 120
         assert summary["endpoints"][endpoint]["errors"] == 0
     model = summary["model"]
     assert model["promote_error"] is None
