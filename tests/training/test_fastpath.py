@@ -208,3 +208,38 @@ def test_character_ngrams_of_corpus_words_are_sklearns(
     for record in corpus_records:
         for word in prepare(record).text.split():
             assert chars.padded_ngrams(word) == vectorizer._char_wb_ngrams(word)
+
+
+def _sklearn_ids(branch: _TextBranch, vectorizer: TfidfVectorizer, word: str) -> list[int]:
+    grams = vectorizer._char_wb_ngrams(word)
+    return sorted(branch.vocabulary[g] for g in grams if g in branch.vocabulary)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    words=st.lists(
+        st.one_of(
+            st.text(alphabet="aeiostxy01é😀\ud800_-.'!", min_size=1, max_size=9),
+            st.text(min_size=1, max_size=9),
+        ).filter(lambda w: not any(c.isspace() for c in w)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_packed_ngrams_are_sklearns(fast: FastScorer, words: list[str]) -> None:
+    """Many new words at once take the numpy route (packed n-grams); same ids as sklearn's."""
+    chars = next(branch for branch in fast._text_branches if branch.per_word)
+    assert chars.packed is not None
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=chars.char_range)
+    for word, ids in zip(words, chars.packed.word_ids(words), strict=True):
+        assert sorted(ids.tolist()) == _sklearn_ids(chars, vectorizer, word)
+
+
+def test_packed_ngrams_of_corpus_words_are_sklearns(
+    fast: FastScorer, corpus_records: list[dict[str, str]]
+) -> None:
+    chars = next(branch for branch in fast._text_branches if branch.per_word)
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=chars.char_range)
+    words = list(dict.fromkeys(w for r in corpus_records for w in prepare(r).text.split()))
+    for word, ids in zip(words, chars.packed.word_ids(words), strict=True):
+        assert sorted(ids.tolist()) == _sklearn_ids(chars, vectorizer, word)
