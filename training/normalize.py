@@ -130,6 +130,9 @@ _INVISIBLE_SET = frozenset(map(chr, _INVISIBLE))
 _SPACED_HINT = re.compile(r"[ .\-_*][^\W\d_][ .\-_*][^\W\d_][ .\-_*]")
 # Every phone number has seven digits, each at most two separators from the previous one.
 _PHONE_HINT = re.compile(r"\d(?:[\s().\-]{0,2}\d){6}")
+# The characters a phone number is made of, and a run of them.
+_PHONE_CHAR = re.compile(r"[\d\s().\-+]")
+_PHONE_RUN = re.compile(r"[\d\s().\-+]*")
 
 
 class _TextAndLinks(HTMLParser):
@@ -308,6 +311,51 @@ def has_repeat_run(text: str) -> bool:
     return bool((four & (codes[:-3] != ord("\n"))).any())
 
 
+def shorten_runs(text: str) -> str:
+    """``_REPEAT_RUN.sub(r"\\1\\1\\1", text)``: every run of four or more equal characters
+    (newlines apart) cut to three, the runs found in numpy for long texts."""
+    if len(text) < _NUMPY_SCAN_FROM:
+        return _REPEAT_RUN.sub(r"\1\1\1", text)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    starts = np.concatenate(([0], np.flatnonzero(codes[1:] != codes[:-1]) + 1))
+    lengths = np.diff(np.append(starts, codes.size))
+    long_runs = (lengths >= 4) & (codes[starts] != ord("\n"))
+    if not long_runs.any():
+        return text
+    pieces: list[str] = []
+    done = 0
+    for start, length in zip(starts[long_runs].tolist(), lengths[long_runs].tolist(), strict=True):
+        pieces += (text[done:start], text[start] * 3)
+        done = start + length
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _sub_phones(text: str) -> str:
+    """``_PHONE.sub(PHONE_TOKEN, text)``, the pattern run only on the stretches of phone-number
+    characters (digits, whitespace, ``+().-``) that hold a match of the hint.
+
+    A number is made of those characters only, so it lies inside one such stretch; the match
+    is searched in the whole text limited to the stretch plus the character after it, so the
+    look-behind and look-ahead see what they would see in the whole text.
+    """
+    pieces: list[str] = []
+    emitted = searched = 0
+    while (hit := _PHONE_HINT.search(text, searched)) is not None:
+        start = hit.start()
+        while start > searched and _PHONE_CHAR.match(text, start - 1):
+            start -= 1
+        end = _PHONE_RUN.match(text, hit.end()).end()  # type: ignore[union-attr]
+        for match in _PHONE.finditer(text, start, end + 1):
+            pieces += (text[emitted : match.start()], PHONE_TOKEN)
+            emitted = match.end()
+        searched = end
+    if not pieces:
+        return text
+    pieces.append(text[emitted:])
+    return "".join(pieces)
+
+
 def normalize_flat_urls(text: str) -> tuple[str, list[str] | None]:
     """``normalize_flat(text)``, and ``find_urls(text)`` when it comes for free, else None.
 
@@ -328,8 +376,5 @@ def normalize_flat_urls(text: str) -> tuple[str, list[str] | None]:
         return f"{URL_TOKEN}{host.replace('.', ' ').replace('-', ' ')} xtld{tld} "
 
     text = _sub_near(_URL, link, text, _URL_HINT)
-    if _PHONE_HINT.search(text):
-        text = _PHONE.sub(PHONE_TOKEN, text)
-    if has_repeat_run(text):
-        text = _REPEAT_RUN.sub(r"\1\1\1", text)
+    text = shorten_runs(_sub_phones(text))
     return " ".join(text.split()), urls  # = _SPACE_RUN.sub(" ", text).strip(), faster

@@ -219,3 +219,20 @@ def test_repeat_run_found_as_by_the_pattern(pieces: list[str]) -> None:
     """Short and long texts (numpy above ``_NUMPY_SCAN_FROM`` characters)."""
     text = "".join(pieces)
     assert normalize.has_repeat_run(text) == bool(re.search(r"(.)\1{3,}", text))
+
+
+_PHONE_PIECES = st.sampled_from(
+    ["1", "2", "٣", " ", "  ", "\n", "(", ")", ".", "-", "+", "a", "_", "x", "é", "555 123 4567"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 600).flatmap(lambda n: st.lists(_PHONE_PIECES, min_size=n, max_size=n)))
+def test_phones_and_runs_replaced_as_by_the_patterns(pieces: list[str]) -> None:
+    """Phone numbers searched only in stretches of phone characters; runs shortened in numpy
+    for long texts; same text as the plain substitutions."""
+    text = "".join(pieces)
+    assert normalize._sub_phones(text) == normalize._PHONE.sub(normalize.PHONE_TOKEN, text)
+    assert normalize.shorten_runs(text) == normalize._REPEAT_RUN.sub(r"\1\1\1", text)
+    doubled = text.replace("1", "1111").replace("a", "aaaaa")
+    assert normalize.shorten_runs(doubled) == normalize._REPEAT_RUN.sub(r"\1\1\1", doubled)
