@@ -243,3 +243,14 @@ def test_packed_ngrams_of_corpus_words_are_sklearns(
     words = list(dict.fromkeys(w for r in corpus_records for w in prepare(r).text.split()))
     for word, ids in zip(words, chars.packed.word_ids(words), strict=True):
         assert sorted(ids.tolist()) == _sklearn_ids(chars, vectorizer, word)
+
+
+def test_joint_and_per_branch_text_shares_agree(
+    fast: FastScorer, corpus_records: list[dict[str, str]]
+) -> None:
+    """One comment's text branches are scored together; branch by branch gives the same."""
+    assert fast._text_idf is not None
+    for record in corpus_records[::5]:
+        text = prepare(record).text
+        separate = sum(branch.share(text) for branch in fast._text_branches)
+        assert abs(fast._joint_text_share(text) - separate) <= 1e-12
