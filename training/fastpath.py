@@ -249,12 +249,12 @@ class _TextBranch:
         words = doc.split()
         if not words:
             return _EMPTY_IDS
+        if len(words) >= _BULK_FROM:
+            self._cache_words(words)
         return self._joined_ids(words)
 
     def _joined_ids(self, words: list[str]) -> np.ndarray:
         cached = self.cache.get
-        if len(words) >= _BULK_FROM:
-            self._cache_words(words)
         parts = [
             ids if (ids := cached(word)) is not None else self._word_ids(word) for word in words
         ]
