@@ -206,22 +206,41 @@ class _TextBranch:
         when there are enough of them to pay for it."""
         cache = self.cache
         missing = [word for word in dict.fromkeys(words) if word not in cache]
-        if self.packed is None or len(missing) < _BULK_FROM:
-            for word in missing:
-                self._word_ids(word)
+        if not missing:
             return
         if len(cache) + len(missing) > WORD_CACHE_SIZE:
             cache.clear()
-        cache.update(zip(missing, self.packed.word_ids(missing), strict=True))
+        if self.packed is None or len(missing) < _BULK_FROM:
+            cache.update(zip(missing, self._python_word_ids(missing), strict=True))
+        else:
+            cache.update(zip(missing, self.packed.word_ids(missing), strict=True))
+
+    def _python_word_ids(self, words: list[str]) -> list[np.ndarray]:
+        """``_word_ids`` of a few words: one list of ids and one array, sliced per word."""
+        get = self.vocabulary.get
+        low, high = self.char_range
+        flat: list[int] = []
+        ends: list[int] = []
+        for word in words:
+            padded = f" {word} "
+            size = len(padded)
+            if size > high:  # every n-gram length fits: all substrings, as sklearn's loop
+                flat += [
+                    i
+                    for n in range(low, high + 1)
+                    for at in range(size - n + 1)
+                    if (i := get(padded[at : at + n])) is not None
+                ]
+            else:
+                flat += [i for gram in self.padded_ngrams(word) if (i := get(gram)) is not None]
+            ends.append(len(flat))
+        ids = np.array(flat, dtype=np.intp)
+        return [ids[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
     def _word_ids(self, word: str) -> np.ndarray:
         ids = self.cache.get(word)
         if ids is None:
-            get = self.vocabulary.get
-            ids = np.array(
-                [i for gram in self.padded_ngrams(word) if (i := get(gram)) is not None],
-                dtype=np.intp,
-            )
+            ids = self._python_word_ids([word])[0]
             if len(self.cache) >= WORD_CACHE_SIZE:
                 self.cache.clear()
             self.cache[word] = ids

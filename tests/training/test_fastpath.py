@@ -235,14 +235,17 @@ def test_packed_ngrams_are_sklearns(fast: FastScorer, words: list[str]) -> None:
         assert sorted(ids.tolist()) == _sklearn_ids(chars, vectorizer, word)
 
 
-def test_packed_ngrams_of_corpus_words_are_sklearns(
+def test_new_words_ngrams_of_corpus_words_are_sklearns(
     fast: FastScorer, corpus_records: list[dict[str, str]]
 ) -> None:
     chars = next(branch for branch in fast._text_branches if branch.per_word)
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=chars.char_range)
     words = list(dict.fromkeys(w for r in corpus_records for w in prepare(r).text.split()))
-    for word, ids in zip(words, chars.packed.word_ids(words), strict=True):
+    packed = chars.packed.word_ids(words)
+    one_by_one = chars._python_word_ids(words)
+    for word, ids, python_ids in zip(words, packed, one_by_one, strict=True):
         assert sorted(ids.tolist()) == _sklearn_ids(chars, vectorizer, word)
+        assert sorted(python_ids.tolist()) == _sklearn_ids(chars, vectorizer, word)
 
 
 def test_joint_and_per_branch_text_shares_agree(
