@@ -153,24 +153,22 @@ def _char_counts(raw: str) -> dict[str, int]:
 
 
 def _text_shape(raw: str, meta: dict[str, float], counts: Mapping[str, int] | None = None) -> None:
-    # Counted per distinct character: a comment has far fewer of those than characters.
-    n_letters = n_upper = n_digits = n_symbols = 0
-    letters: list[str] = []
     ascii_text = raw.isascii()
-    if ascii_text:
-        # Each class deleted in C; the count is what went missing. Every ASCII letter is Latin.
-        data = raw.encode("ascii")
-        size = len(data)
-        n_upper = size - len(data.translate(None, _ASCII_UPPER))
-        n_letters = n_upper + size - len(data.translate(None, _ASCII_LOWER))
-        n_digits = size - len(data.translate(None, _ASCII_DIGITS))
-        n_spaces = size - len(data.translate(None, _ASCII_SPACES))
-        n_symbols = size - n_letters - n_digits - n_spaces
-        letters = ["a"] if n_letters else []
-    else:
+    # ASCII characters: each class deleted in C from the ASCII bytes, the count is what went
+    # missing; every ASCII letter is Latin. Others: per distinct character (there are few).
+    data = raw.encode("ascii", "ignore")
+    size = len(data)
+    n_upper = size - len(data.translate(None, _ASCII_UPPER))
+    n_letters = n_upper + size - len(data.translate(None, _ASCII_LOWER))
+    n_digits = size - len(data.translate(None, _ASCII_DIGITS))
+    n_symbols = size - n_letters - n_digits - (size - len(data.translate(None, _ASCII_SPACES)))
+    letters = ["a"] if n_letters else []
+    if not ascii_text:
         if counts is None:
             counts = _char_counts(raw)
         for ch, k in counts.items():
+            if ch < "\x80":
+                continue
             if ch.isalpha():
                 n_letters += k
                 letters.append(ch)
