@@ -8,6 +8,7 @@ a phone number" rather than one particular number.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -266,6 +267,7 @@ def find_urls(text: str) -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=1024)  # spam repeats its links; each is parsed twice per comment
 def url_host(url: str) -> str:
     """Host of a URL written with or without a scheme, without ``www.``; ``""`` if none."""
     if "://" not in url:
