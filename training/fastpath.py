@@ -53,7 +53,7 @@ from training.features import (
 # this (about 40 MB per process), which keeps memory bounded on adversarial input.
 WORD_CACHE_SIZE = 100_000
 # New words from which their n-grams are built in one numpy pass rather than word by word.
-_BULK_FROM = 8
+_BULK_FROM = 12
 
 # Token patterns whose tokens never contain a space (sklearn's default and the words branch's),
 # each with an equivalent pattern that finds the same tokens faster: a maximal run of word
@@ -361,13 +361,15 @@ class _PackedGrams:
 
     Each character of the vocabulary gets a code 1..A (A+1 for any other character) of
     ``bits`` bits; an n-gram is the sum of ``code << bits * position``. Codes are never 0, so
-    n-grams of different lengths never share a key.
+    n-grams of different lengths never share a key, and 0 marks an empty slot of the hash
+    table (open addressing, linear probing, at most a quarter full) the keys are looked up in.
     """
 
     def __init__(self, table: np.ndarray, bits: int, ngram_range: tuple[int, int]) -> None:
         self.table, self.bits, self.ngram_range = table, bits, ngram_range
-        self.keys = np.zeros(0, dtype=np.int64)  # sorted packed n-grams of the vocabulary
-        self.ids = np.zeros(0, dtype=np.intp)  # their vocabulary ids
+        self.slot_keys = np.zeros(1, dtype=np.int64)
+        self.slot_ids = np.zeros(1, dtype=np.intp)
+        self.slot_bits = 0
 
     @classmethod
     def of(cls, vocabulary: Mapping[str, int], ngram_range: tuple[int, int]) -> _PackedGrams | None:
@@ -388,10 +390,8 @@ class _PackedGrams:
         table[points] = np.arange(1, len(alphabet) + 1)
         packed = cls(table, bits, (low, high))
         grams = list(vocabulary)
-        keys = packed._keys(grams)
-        order = np.argsort(keys)
         ids = np.fromiter(map(vocabulary.__getitem__, grams), dtype=np.intp, count=len(grams))
-        packed.keys, packed.ids = keys[order], ids[order]
+        packed._fill(packed._keys(grams), ids)
         return packed
 
     def _codes(self, text: str) -> np.ndarray:
@@ -409,6 +409,47 @@ class _PackedGrams:
             keys[where] = np.bitwise_or.reduce(codes << shifts, axis=1)
         return keys
 
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        """Home slot of each key (Fibonacci hashing)."""
+        product = keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # wraps modulo 2**64
+        return (product >> np.uint64(64 - self.slot_bits)).astype(np.intp)
+
+    def _fill(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        self.slot_bits = max(10, (4 * keys.size).bit_length())
+        mask = (1 << self.slot_bits) - 1
+        self.slot_keys = np.zeros(mask + 1, dtype=np.int64)
+        self.slot_ids = np.zeros(mask + 1, dtype=np.intp)
+        slots = self._slots(keys)
+        pending = np.arange(keys.size)
+        while pending.size:
+            # Each free slot goes to the first key that wants it; the others probe the next.
+            wanted = slots[pending]
+            free = self.slot_keys[wanted] == 0
+            _, first = np.unique(wanted, return_index=True)
+            takes = np.zeros(pending.size, dtype=bool)
+            takes[first] = True
+            takes &= free
+            placed = pending[takes]
+            self.slot_keys[slots[placed]] = keys[placed]
+            self.slot_ids[slots[placed]] = ids[placed]
+            pending = pending[~takes]
+            slots[pending] = (slots[pending] + 1) & mask
+
+    def _lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Vocabulary id of each key, -1 for keys not in the vocabulary."""
+        found = np.full(keys.size, -1, dtype=np.intp)
+        slots = self._slots(keys)
+        pending = np.arange(keys.size)
+        mask = self.slot_keys.size - 1
+        while pending.size:
+            at = slots[pending]
+            stored = self.slot_keys[at]
+            hit = stored == keys[pending]
+            found[pending[hit]] = self.slot_ids[at[hit]]
+            pending = pending[(stored != 0) & ~hit]
+            slots[pending] = (slots[pending] + 1) & mask
+        return found
+
     def word_ids(self, words: list[str]) -> list[np.ndarray]:
         """For each word (non-empty, no whitespace), the vocabulary ids of its char_wb n-grams.
 
@@ -418,10 +459,12 @@ class _PackedGrams:
         """
         codes = self._codes(" " + " ".join(words) + " ")
         size = codes.size
-        space = int(self.table[ord(" ")])
-        spaces_before = np.concatenate(([0], np.cumsum(codes == space)))
-        starts: list[np.ndarray] = []
-        found: list[np.ndarray] = []
+        is_space = codes == self.table[ord(" ")]
+        spaces_before = np.concatenate(([0], np.cumsum(is_space)))
+        # Word of each position: the padded word k starts at the (k+1)-th space.
+        word_at = spaces_before[1:] - 1
+        keys: list[np.ndarray] = []
+        words_of: list[np.ndarray] = []
         key = np.zeros(size, dtype=np.int64)
         low, high = self.ngram_range
         for n in range(1, high + 1):
@@ -429,25 +472,23 @@ class _PackedGrams:
             key |= codes[n - 1 :] << (self.bits * (n - 1))
             if n < low:
                 continue
-            positions = np.arange(size - n + 1)
-            # No space strictly inside: spaces among positions p+1 … p+n-2.
-            inner = spaces_before[positions + n - 1] - spaces_before[positions + 1]
-            valid = positions[inner == 0] if n > 2 else positions
-            candidates = key[valid]
-            at = np.searchsorted(self.keys, candidates)
-            at[at == self.keys.size] = 0
-            hit = self.keys[at] == candidates
-            starts.append(valid[hit])
-            found.append(self.ids[at[hit]])
-        start = np.concatenate(starts)
-        ids = np.concatenate(found)
-        # The padded word k starts at the space at word_starts[k].
-        lengths = np.fromiter(map(len, words), dtype=np.intp, count=len(words))
-        word_starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
-        word = np.searchsorted(word_starts, start, side="right") - 1
+            if n > 2:  # no space strictly inside: among positions p+1 … p+n-2
+                valid = np.flatnonzero(
+                    spaces_before[n - 1 : size] == spaces_before[1 : size - n + 2]
+                )
+                keys.append(key[valid])
+                words_of.append(word_at[valid])
+            else:
+                keys.append(key.copy())  # key is updated in place for the next length
+                words_of.append(word_at[: size - n + 1])
+        ids = self._lookup(np.concatenate(keys))
+        word = np.concatenate(words_of)
+        known = ids >= 0
+        ids, word = ids[known], word[known]
         order = np.argsort(word, kind="stable")
-        bounds = np.cumsum(np.bincount(word, minlength=len(words)))[:-1]
-        return np.split(ids[order], bounds)
+        ends = np.cumsum(np.bincount(word, minlength=len(words))).tolist()
+        grouped = ids[order]
+        return [grouped[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _count(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
