@@ -58,7 +58,7 @@ START_TIMEOUT = 90.0
 RELOAD_POLL_SECONDS = 1.0  # SLUICE_MODEL_RELOAD_SECONDS for the served process
 # Resident-memory growth allowed between the end of the warm-up and the end of the run, from
 # measurements (bench/README.md): the promotion loads the new model beside the old one (the
-# default model takes about 38 MiB loaded; the server's RSS stepped up 45-48 MiB at the swap,
+# default model takes about 38 MiB loaded; the server's RSS stepped up 43-49 MiB at the swap,
 # once: further reloads reuse the freed memory), and the in-memory flood counters keep about
 # 4.4 KiB per distinct comment for their window (SLUICE_FLOOD_WINDOW_SECONDS, 600 s by default),
 # about 5.5 KiB of RSS per request. A leak of more than a few KiB per request fails the run.
