@@ -174,7 +174,7 @@ def prepare_registry(source_model: Path, target: Path) -> tuple[str, str]:
 
 def operator_command(env: Mapping[str, str], *argv: str) -> str:
     """``python -m service ARGV`` as an operator runs it; its standard output."""
-    done = subprocess.run(
+    done = subprocess.run(  # nosec B603 # this Python running our own CLI, no shell
         [sys.executable, "-m", "service", *argv],
         cwd=REPO_ROOT,
         env=dict(env),
@@ -192,7 +192,7 @@ def served(env: Mapping[str, str], workdir: Path) -> Iterator[Server]:
     """The service started with ``env``; its whole process group is stopped at the end."""
     log_path = workdir / "server.log"
     with log_path.open("wb") as out:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # nosec B603 # this Python serving, fixed argv, no shell
             [sys.executable, "-m", "service", "serve"],
             cwd=REPO_ROOT,
             env=dict(env),
@@ -278,7 +278,7 @@ class Observed:
 def load_comments(seed: int = 0) -> list[dict[str, str]]:
     """The authored corpus's comments with their metadata, shuffled (empty fields left out)."""
     records = [{k: v for k, v in r.items() if v} for r in to_records(load_authored())]
-    random.Random(seed).shuffle(records)
+    random.Random(seed).shuffle(records)  # nosec B311 # reproducible load order, not security
     return records
 
 
