@@ -299,8 +299,10 @@ def _judge(endpoint: int, response: httpx.Response) -> tuple[str | None, str | N
     return None, None
 
 
-async def drive(server: Server, env: Mapping[str, str], key: str, plan: Plan) -> Observed:
-    """Send the whole load, promote the new model on time, and sample memory every second."""
+async def drive(
+    server: Server, env: Mapping[str, str], key: str, plan: Plan, new_version: str
+) -> Observed:
+    """Send the whole load, promote ``new_version`` on time, and sample memory every second."""
     records = load_comments()
     json_bodies, form_bodies = _bodies(records, key)
     headers = (
@@ -339,11 +341,11 @@ async def drive(server: Server, env: Mapping[str, str], key: str, plan: Plan) ->
             observed.promoted_at = now()
             if plan.promote_with == "pointer":
                 registry = Path(env["SLUICE_MODELS_DIR"])
-                await asyncio.to_thread(artifacts.set_current, registry, env["LOAD_PROMOTE"])
+                await asyncio.to_thread(artifacts.set_current, registry, new_version)
                 observed.pointer_written_at = now()
                 return
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "service", "models", "promote", env["LOAD_PROMOTE"],
+                sys.executable, "-m", "service", "models", "promote", new_version,
                 cwd=REPO_ROOT, env=dict(env),
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
@@ -512,7 +514,6 @@ def run(
         registry = workdir / "models"
         versions = prepare_registry(source_model, registry)
         env = service_environment(workdir, registry, plan.rate, workers)
-        env["LOAD_PROMOTE"] = versions[1]
         created = operator_command(env, "keys", "create", "--site", SITE_URL, "--name", "Load")
         key = created.strip().splitlines()[-1]
         with served(env, workdir) as server:
@@ -521,7 +522,7 @@ def run(
                 plan.rate, plan.duration, plan.warmup, versions[1], plan.reload_at,
             )  # fmt: skip
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                observed = runner.run(drive(server, env, key, plan))
+                observed = runner.run(drive(server, env, key, plan, versions[1]))
         setup = {
             "workers": workers,
             "source_model": str(source_model),
