@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
             counter=counter,
             per_key=settings.rate_limit_key_per_minute,
             per_ip=settings.rate_limit_ip_per_minute,
+            on_refused=lambda scope: metrics.rate_limited.labels(scope).inc(),
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -568,17 +568,24 @@ class Moderation:
         if self.spool is None:
             return True
         if not self.spool.active and not self.spool.pending():
+            self._report_spool_depth(0)
             return True
         try:
             self.storage.ping()
         except DatabaseUnavailable:
+            self._report_spool_depth(self.spool.depth())
             return False
         result = self.spool.replay(self._replay_entry)
         if result.complete:
             if self.spool.active:
                 log.warning("database back: writing to it again")
             self.spool.active = False
+        self._report_spool_depth(self.spool.depth())
         return result.complete
+
+    def _report_spool_depth(self, depth: int) -> None:
+        if self.metrics is not None:
+            self.metrics.spool_depth.set(depth)
 
     def _replay_entry(self, entry: Entry) -> None:
         if entry["kind"] == "check":

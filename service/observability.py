@@ -80,7 +80,8 @@ class Metrics:
             "sluice_spool_depth",
             "Records waiting in the local spool for the database",
             registry=r,
-            multiprocess_mode="livesum",
+            # every worker counts the same directory: the latest count is the replica's depth
+            multiprocess_mode="livemostrecent",
         )
         self.rate_limited = Counter(
             "sluice_rate_limited", "Requests refused by a rate limit", ["scope"], registry=r

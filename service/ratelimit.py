@@ -25,6 +25,7 @@ import math
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -144,13 +145,21 @@ class RateLimit:
     """ASGI middleware: one hit per request on the caller's IP and on the key it presents."""
 
     def __init__(
-        self, app: ASGIApp, *, counter: Counter, per_key: int, per_ip: int, window: int = 60
+        self,
+        app: ASGIApp,
+        *,
+        counter: Counter,
+        per_key: int,
+        per_ip: int,
+        window: int = 60,
+        on_refused: Callable[[str], None] = lambda scope: None,
     ) -> None:
         self.app = app
         self.counter = counter
         self.per_key = per_key
         self.per_ip = per_ip
         self.window = window
+        self.on_refused = on_refused  # called with "ip" or "key" (the metrics counter)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path", "").startswith(EXEMPT_PATHS):
@@ -160,6 +169,7 @@ class RateLimit:
             client = scope.get("client") or ("unknown", 0)
             decision = await self.counter.hit(f"ip:{_digest(client[0])}", self.per_ip, self.window)
             if not decision.allowed:
+                self.on_refused("ip")
                 await self._refuse(
                     scope, send, "client IP address", self.per_ip, decision.retry_after
                 )
@@ -172,6 +182,7 @@ class RateLimit:
             if key is not None:
                 decision = await self.counter.hit(f"key:{key}", self.per_key, self.window)
                 if not decision.allowed:
+                    self.on_refused("key")
                     await self._refuse(scope, send, "API key", self.per_key, decision.retry_after)
                     return
         await self.app(scope, receive, send)

@@ -28,6 +28,7 @@ the seconds or minutes of an outage; the files are created mode 0600 and removed
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -141,6 +142,14 @@ class Spool:
 
     def pending(self) -> bool:
         return bool(self.files())
+
+    def depth(self) -> int:
+        """Whole records waiting in every process's files (the ``sluice_spool_depth`` gauge)."""
+        waiting = 0
+        for path in self.files():
+            with contextlib.suppress(FileNotFoundError):  # replayed meanwhile
+                waiting += path.read_bytes().count(b"\n")
+        return waiting
 
     def entries(self) -> Iterator[Entry]:
         """Every whole line of every file (for tests and operators), oldest first."""

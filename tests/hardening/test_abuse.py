@@ -71,6 +71,9 @@ def test_rate_limits_per_key_and_per_ip(models_dir: Path, tmp_path: Path) -> Non
         assert by_ip.status_code == 429  # the sixth request from this IP
         assert "IP address" in by_ip.json()["message"]
         assert client.get("/healthz").status_code == 200  # health checks are never limited
+        refusals = client.app.state.metrics.scraped_registry().get_sample_value
+        assert refusals("sluice_rate_limited_total", {"scope": "key"}) == 1
+        assert refusals("sluice_rate_limited_total", {"scope": "ip"}) == 1
 
 
 def test_akismet_key_in_the_form_body_is_limited(models_dir: Path, tmp_path: Path) -> None:

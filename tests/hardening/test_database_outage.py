@@ -82,6 +82,11 @@ def _moderation(client: TestClient) -> Moderation:
     return moderation
 
 
+def _spool_depth(client: TestClient) -> float | None:
+    """The ``sluice_spool_depth`` gauge as Prometheus would scrape it."""
+    return client.app.state.metrics.scraped_registry().get_sample_value("sluice_spool_depth")
+
+
 def test_outage_checks_answered_and_feedback_spooled_then_replayed(
     outage_client: TestClient, site: Any
 ) -> None:
@@ -117,10 +122,12 @@ def test_outage_checks_answered_and_feedback_spooled_then_replayed(
 
     assert not moderation.replay_spool()  # still down: nothing lost, nothing stored
     assert len(list(moderation.spool.entries())) == 3
+    assert _spool_depth(outage_client) == 3
 
     moderation.storage.down = False
     assert moderation.replay_spool()
     assert not moderation.spool.files()
+    assert _spool_depth(outage_client) == 0
     assert not moderation.spool.active
     check = real.get_check(check_id)
     assert check is not None and check.site_id == site.id and check.content == HAM["content"]
