@@ -93,7 +93,9 @@ CONFUSABLE_WORD = re.compile(
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
-_LEET_INTERIOR = re.compile(r"[a-z][0-9@$]+[a-z]")
+# Letter, digits (or @ $), letter: what every leetspeak word has. Written to start at the digit
+# (rare) rather than at the letter before it (everywhere), which the regex engine skips to.
+_LEET_HINT = re.compile(r"[0-9@$](?<=[a-z][0-9@$])[0-9@$]*[a-z]")
 # A whole word (a run of [\w@$] bounded on both sides) made only of [a-z0-9@$] and containing
 # a letter-digits-letter interior: the only words leetspeak folding changes. The look-ahead
 # checks the whole run possessively first, so a long run costs linear time, not quadratic.
@@ -123,8 +125,11 @@ _REPEAT_RUN = re.compile(r"(.)\1{3,}")
 # Cheap necessary conditions, checked before the slower substitutions above: text without a
 # match for the hint cannot contain a match for the full pattern, so skipping is exact.
 # Every URL has "://", "www." or a letter, digit or dash, a dot and one of the TLDs ending at a
-# word boundary (a path starts with "/"), with the same flags as _URL.
-_URL_HINT = re.compile(r"://|www\.|[a-z0-9-]\." + _TLDS + r"\b", re.IGNORECASE)
+# word boundary (a path starts with "/"), with the same flags as _URL. Written to start at the
+# ":" or ".", which lets the regex engine skip ahead to those characters.
+_URL_HINT = re.compile(
+    r"[.:](?:(?<=[a-z0-9-]\.)" + _TLDS + r"\b|(?<=www\.)|(?<=:)(?=//))", re.IGNORECASE
+)
 _AT = re.compile("@")
 _INVISIBLE_SET = frozenset(map(chr, _INVISIBLE))
 # Spaced-out letters contain separator, letter, separator, letter, separator ("f r e e").
@@ -216,7 +221,7 @@ def fold(text: str) -> str:
         text = _SPACED.sub(_join_spaced, text)
     # Only around letter-digits-letter stretches; a leetspeak word never spans whitespace, and
     # _fold_leet looks one character past the word, which is a space at a stretch's end either way.
-    text = _sub_near(_LEET_WORD, _fold_leet, text, _LEET_INTERIOR)
+    text = _sub_near(_LEET_WORD, _fold_leet, text, _LEET_HINT)
     return " ".join(text.split())  # = _SPACE_RUN.sub(" ", text).strip(), faster
 
 

@@ -23,6 +23,8 @@ from training import features, normalize
 from training.data import AUTHORED_CORPUS, available_public, load_authored, load_public, to_records
 from training.features import PreparedComment, prepare
 
+REF_LEET_INTERIOR = re.compile(r"[a-z][0-9@$]+[a-z]")
+REF_URL_HINT = re.compile(r"://|www\.|[a-z0-9-]\." + normalize._TLDS + r"\b", re.IGNORECASE)
 REF_LEET_WORD = re.compile(r"(?<![\w@$])[a-z0-9@$]*[a-z][a-z0-9@$]*(?![\w@$])")
 
 
@@ -30,7 +32,7 @@ def ref_fold_leet(match: re.Match[str]) -> str:
     word = match.group(0)
     if "@" in word and match.string[match.end() : match.end() + 1] == ".":
         return word
-    if normalize._LEET_INTERIOR.search(word):
+    if REF_LEET_INTERIOR.search(word):
         return word.translate(normalize._LEET)
     return word
 
@@ -236,3 +238,14 @@ def test_phones_and_runs_replaced_as_by_the_patterns(pieces: list[str]) -> None:
     assert normalize.shorten_runs(text) == normalize._REPEAT_RUN.sub(r"\1\1\1", text)
     doubled = text.replace("1", "1111").replace("a", "aaaaa")
     assert normalize.shorten_runs(doubled) == normalize._REPEAT_RUN.sub(r"\1\1\1", doubled)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TRICKY, max_size=80).map("".join))
+def test_hints_find_the_same_stretches(text: str) -> None:
+    """The hints rewritten to start at a rarer character mark the same stretches of text."""
+    for case in (text, text.lower()):
+        urls = list(normalize._near_hints(case, normalize._URL_HINT))
+        assert urls == list(normalize._near_hints(case, REF_URL_HINT))
+        leet = list(normalize._near_hints(case, normalize._LEET_HINT))
+        assert leet == list(normalize._near_hints(case, REF_LEET_INTERIOR))
