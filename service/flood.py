@@ -42,6 +42,7 @@ MIN_TOKENS = 6
 FLOOD_WEIGHT = 1.5
 FLOOD_CAP = 4.0
 MAX_MEMBERS = 1000
+MAX_BANDS = 150_000
 _WORD = re.compile(r"\w+")
 
 
@@ -97,10 +98,21 @@ class FloodEvidence:
 
 
 class _MemoryBands:
-    def __init__(self) -> None:
-        self._sets: dict[str, tuple[float, set[str]]] = {}
+    """Band counts in this process, oldest first, at most ``max_bands`` of them.
+
+    The cap bounds memory whatever a client sends: about 370 bytes per band and 6 or 12 bands
+    per distinct comment, so 150,000 bands is some 55 MiB and, at 50 distinct comments a second,
+    the last four minutes or so. Past it the oldest bands go first (Redis has no such cap).
+    """
+
+    def __init__(self, max_bands: int = MAX_BANDS) -> None:
+        self._sets: dict[str, tuple[float, set[str]]] = {}  # insertion order = expiry order
         self._lock = threading.Lock()
         self._swept = 0.0
+        self.max_bands = max_bands
+
+    def __len__(self) -> int:
+        return len(self._sets)
 
     def add(self, keys: list[str], member: str | None, window: int) -> list[int]:
         now = time.monotonic()
@@ -111,12 +123,15 @@ class _MemoryBands:
                 self._swept = now
             for key in keys:
                 expires, members = self._sets.get(key, (0.0, set()))
-                if expires <= now:
+                if expires <= now:  # new or expired: starts a window, moves to the end
+                    self._sets.pop(key, None)
                     expires, members = now + window, set()
                 if member is not None and len(members) < MAX_MEMBERS:
                     members.add(member)
                 self._sets[key] = (expires, members)
                 counts.append(len(members))
+            while len(self._sets) > self.max_bands:
+                del self._sets[next(iter(self._sets))]
         return counts
 
 

@@ -235,6 +235,16 @@ def test_rechecking_the_same_comment_counts_once() -> None:
     assert detector.observe(1, {"content": "Thanks!"}) is None  # too short to count
 
 
+def test_memory_flood_counts_are_bounded_and_keep_the_newest() -> None:
+    detector = FloodDetector(threshold=3, window=600)
+    detector._memory.max_bands = 600  # room for the bands of 100 distinct comments
+    for _ in range(1000):  # unrelated texts, as an attacker varying every comment would send
+        detector.observe(1, {"content": " ".join(uuid.uuid4().hex[:6] for _ in range(8))})
+    assert len(detector._memory) == 600
+    counts = [detector.observe(1, {"content": SPAM}) for _ in range(3)]
+    assert counts[:2] == [None, None] and counts[2] is not None and counts[2].count == 3
+
+
 def test_flood_counts_are_shared_through_redis(redis_client: redis.Redis) -> None:
     text = f"{SPAM} {uuid.uuid4().hex}"
     site = int(uuid.uuid4().int % 1_000_000_000)
