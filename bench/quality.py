@@ -488,7 +488,8 @@ def write_report(
         "- **Sluice (own cut-offs)**: `training.pipeline.build_pipeline()` with the default "
         "`ModelParams` (one configuration for every corpus and video); blocked = score ≥ the "
         "spam cut-off chosen by `choose_cutoffs` (default `CostPolicy`: a blocked legitimate "
-        "comment costs 20 missed spams, at most 0.5% of ham blocked) on 4-fold grouped "
+        "comment costs 20 missed spams, at most 0.5% of ham blocked but never less than one "
+        "ham; copies of one text count once) on 4-fold grouped "
         "out-of-fold scores of the training part only. **Sluice (0.5)**: the same scores at 0.5, "
         "the usual classifier decision, for comparison with published numbers.",
         "- **BoW + …**: TubeSpam-style bag of words — `CountVectorizer()` on the raw text into "
