@@ -7,14 +7,17 @@ analysers, the idf weights, the scaler, the coefficients and the calibration sig
 retraining and no copy of the vocabularies:
 
 * ``prepare(record)`` runs once (the pipeline's first step);
-* each TF-IDF branch turns the text into n-grams with the vectoriser's own analyser (character
-  n-grams per word, cached, since a word always yields the same n-grams), looks them up in the
-  fitted vocabulary, and applies sublinear tf, idf and L2 normalisation as ``TfidfVectorizer``
-  does;
+* each TF-IDF branch finds the text's n-grams in the fitted vocabulary and applies sublinear tf,
+  idf and L2 normalisation as ``TfidfVectorizer`` does. Word bigrams are found from the
+  unigram ids in a sorted table; character n-grams are cached per word (a word always yields
+  the same n-grams), and a batch of new words is split into n-grams and looked up in numpy,
+  each n-gram packed into one integer. Every shortcut is checked to be exact for the fitted
+  vectoriser at construction, and the vectoriser's own analyser is used otherwise;
 * the metadata branch maps names through the ``DictVectorizer`` vocabulary and multiplies by
   the ``MaxAbsScaler``'s inverse scale;
 * the calibrated probability is ``expit(-(a * (x @ coef + intercept) + b))``;
-* ``spam_probabilities`` counts the n-grams of a whole batch in one sorted pass per branch.
+* one comment's text branches are counted in one sorted pass; ``spam_probabilities`` counts the
+  n-grams of a whole batch in one sorted pass per branch.
 
 The probability equals ``pipeline.predict_proba`` up to floating-point summation order (tested
 to 1e-9). The sparse feature row is available too (``explain``), so reasons can be built from
