@@ -903,7 +903,7 @@ class Storage:
     # -- retention and data-subject requests ---------------------------------------
 
     def purge_expired(self, *, now: datetime | None = None) -> int:
-        """Empty content and comment fields of checks older than their site's retention.
+        """Empty content, comment fields and reasons of checks older than their site's retention.
 
         Scores, verdicts and counters stay. Feedback is purged too unless
         ``keep_feedback_examples`` (labelled comments are the training data).
@@ -934,7 +934,9 @@ class Storage:
                 for table in tables:
                     values = dict(scrubbed)
                     if table is CheckRow:
+                        # reasons name the comment's own words ("word “viagra”"): text too
                         values["content_hash"] = None
+                        values["reasons"] = []
                     result = session.execute(
                         update(table)
                         .where(

@@ -27,8 +27,15 @@ def site(storage: Storage) -> Site:
 
 def record(storage: Storage, site: Site, who: dict[str, str], text: str, at: datetime) -> str:
     fields = {"content": text, "author_name": "Someone", **who}
+    reasons = [{"feature": "words__comment", "label": "word “comment”", "weight": 0.4}]
     return storage.record_check(
-        site_id=site.id, fields=fields, score=0.8, verdict="spam", model_version="m", at=at
+        site_id=site.id,
+        fields=fields,
+        score=0.8,
+        verdict="spam",
+        model_version="m",
+        at=at,
+        reasons=reasons,
     ).id
 
 
@@ -42,12 +49,13 @@ def test_purge_clears_content_and_fields_after_retention(storage: Storage, site:
     assert storage.purge_expired(now=NOW) == 0
 
     purged = stored_check(storage, old)
-    assert purged.content is None and purged.fields == {}
+    assert purged.content is None and purged.fields == {} and not purged.reasons
     assert purged.purged_at == NOW
     assert (purged.score, purged.verdict) == (0.8, "spam")
     assert stored_check(storage, short_old).content is None
     kept = stored_check(storage, recent)
     assert kept.content == "recent comment" and kept.fields["author_name"] == "Someone"
+    assert kept.reasons[0]["label"] == "word “comment”"
 
     days = storage.daily_counts(site_id=site.id, since=date(2026, 3, 1))
     assert sum(d.spam for d in days) == 2
