@@ -25,8 +25,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from training.normalize import (
     _CONFUSABLE_CHARS,
     _INVISIBLE,
-    _SPACED,
-    _SPACED_HINT,
     CONFUSABLE_WORD,
     EMAIL_TOKEN,
     PHONE_TOKEN,
@@ -35,6 +33,7 @@ from training.normalize import (
     flatten,
     fold,
     has_repeat_run,
+    has_spaced_letters,
     normalize_flat_urls,
     url_host,
 )
@@ -213,7 +212,7 @@ def _obfuscation(raw: str, meta: dict[str, float], chars: Iterable[str] | None =
             meta["mixed_script_word"] = 1.0
         if _FULLWIDTH.search(distinct):
             meta["fullwidth_chars"] = 1.0
-    if _SPACED_HINT.search(lower) and _SPACED.search(lower):
+    if has_spaced_letters(lower):
         meta["spaced_letters"] = 1.0
 
 

@@ -194,6 +194,23 @@ def _fold_leet(match: re.Match[str]) -> str:
     return word.translate(_LEET)
 
 
+# The last text has_spaced_letters looked at and its answer. prepare() asks about the folded
+# text and then about the raw text lower-cased, which are the same string for most comments
+# (no markup, already NFKC); the second answer then costs one string comparison.
+_last_spaced: tuple[str, bool] = ("", False)
+
+
+def has_spaced_letters(text: str) -> bool:
+    """``_SPACED.search(text) is not None`` (letters spelled out one by one: "f r e e")."""
+    global _last_spaced
+    last_text, last_answer = _last_spaced  # one tuple: consistent even across threads
+    if text == last_text:
+        return last_answer
+    answer = _SPACED_HINT.search(text) is not None and _SPACED.search(text) is not None
+    _last_spaced = (text, answer)
+    return answer
+
+
 def _join_spaced(match: re.Match[str]) -> str:
     return re.sub(r"[ .\-_*]", "", match.group(0))
 
@@ -217,7 +234,7 @@ def fold(text: str) -> str:
         # = " ".join(_fold_confusables(word) for word in text.split(" ")), words without a
         # look-alike being left as they are.
         text = _CONFUSABLE_SPACED_WORD.sub(_fold_confusable_word, text)
-    if _SPACED_HINT.search(text):
+    if has_spaced_letters(text):
         text = _SPACED.sub(_join_spaced, text)
     # Only around letter-digits-letter stretches; a leetspeak word never spans whitespace, and
     # _fold_leet looks one character past the word, which is a space at a stretch's end either way.
