@@ -26,8 +26,8 @@ from sqlalchemy import Engine, ForeignKey, Integer, String, delete, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from service.storage.engine import BEGIN_OPTION, configure_sqlite
-from service.storage.errors import AlreadyExists, DatabaseUnavailable, InvalidValue, NotFound
+from service.storage.engine import BEGIN_OPTION, configure_sqlite, unavailable_as_storage_error
+from service.storage.errors import AlreadyExists, InvalidValue, NotFound
 from service.storage.schema import HASH_LENGTH, Base, SiteRow
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -226,12 +226,8 @@ class Accounts:
     @contextmanager
     def _session(self, *, write: bool = False) -> Iterator[Session]:
         maker = self._writer if write else self._reader
-        try:
-            with maker.begin() as session:
-                yield session
-        except (sa_exc.OperationalError, sa_exc.TimeoutError) as exc:
-            cause = type(getattr(exc, "orig", None) or exc).__name__
-            raise DatabaseUnavailable(f"database unavailable ({cause})") from exc
+        with unavailable_as_storage_error(), maker.begin() as session:
+            yield session
 
     # -- users -----------------------------------------------------------------------
 

@@ -14,15 +14,18 @@ spooled, feedback spooled) instead of hanging until the client gives up.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from weakref import WeakSet
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
-from service.storage.errors import InvalidValue
+from service.storage.errors import DatabaseUnavailable, InvalidValue
 
 SQLITE_FILENAME = "sluice.db"
 BUSY_TIMEOUT_MS = 15_000
@@ -30,6 +33,17 @@ BUSY_TIMEOUT_MS = 15_000
 BEGIN_OPTION = "sluice_sqlite_begin"
 
 _configured: WeakSet[Engine] = WeakSet()
+
+
+@contextmanager
+def unavailable_as_storage_error() -> Iterator[None]:
+    """A connection that fails, times out or waits too long for a lock becomes
+    ``DatabaseUnavailable``, the one error callers fall back on (the cause is kept)."""
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.TimeoutError) as exc:
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        raise DatabaseUnavailable(f"database unavailable ({cause})") from exc
 
 
 def sqlite_url(data_dir: str | Path) -> str:

@@ -37,10 +37,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.storage import convert
 from service.storage.comment_fields import PreparedFields, prepare_fields
-from service.storage.engine import BEGIN_OPTION, configure_sqlite, make_engine
+from service.storage.engine import (
+    BEGIN_OPTION,
+    configure_sqlite,
+    make_engine,
+    unavailable_as_storage_error,
+)
 from service.storage.errors import (
     AlreadyExists,
-    DatabaseUnavailable,
     InvalidValue,
     NotFound,
     StorageError,
@@ -175,22 +179,14 @@ class Storage:
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
         """A plain Core connection for hot reads (no ORM session to build and tear down)."""
-        try:
-            with self._engine.connect() as connection:
-                yield connection
-        except (sa_exc.OperationalError, sa_exc.TimeoutError) as exc:
-            cause = type(getattr(exc, "orig", None) or exc).__name__
-            raise DatabaseUnavailable(f"database unavailable ({cause})") from exc
+        with unavailable_as_storage_error(), self._engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def _session(self, *, write: bool = False) -> Iterator[Session]:
         maker = self._writer if write else self._reader
-        try:
-            with maker.begin() as session:
-                yield session
-        except (sa_exc.OperationalError, sa_exc.TimeoutError) as exc:
-            cause = type(getattr(exc, "orig", None) or exc).__name__
-            raise DatabaseUnavailable(f"database unavailable ({cause})") from exc
+        with unavailable_as_storage_error(), maker.begin() as session:
+            yield session
 
     def _now(self, at: datetime | None = None) -> datetime:
         moment = self._clock() if at is None else at
