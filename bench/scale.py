@@ -18,12 +18,14 @@ its wall time and peak resident memory (``ru_maxrss`` from ``os.wait4``) are its
    simulated, not real: real exports have more distinct text (bigger vocabularies, which the
    hashing bounds anyway) and their own label noise.
 
-3. Serving (``--serving uvicorn:1,uvicorn:2[,gunicorn:2]``, with ``--database-url`` of a
-   PostgreSQL database and ``--models-dir``): each setup serves ``python -m service serve``
-   (gunicorn with uvicorn workers for comparison, if installed), wrk loads
-   ``POST /v1/comments/check`` with one metadata-rich comment, and the figures are requests
-   per CPU-second of the service's processes (what one fully used core serves, which holds on
-   a shared machine) and the resident memory of each process.
+3. Serving (``--serving uvicorn:1,uvicorn:2[,gunicorn:2]``, with ``--models-dir`` and one
+   or more ``--database-url``: ``sqlite`` for a fresh SQLite file, the default, or a
+   PostgreSQL URL): each setup serves ``python -m service serve`` (gunicorn with uvicorn
+   workers for comparison, if installed), wrk loads ``POST /v1/comments/check`` with one
+   metadata-rich comment, and the figures are requests per CPU-second of the service's
+   processes (what one fully used core serves, which holds on a shared machine) and the
+   resident memory of the supervisor, each worker and any other process (multiprocessing's
+   resource tracker).
 
 Prints a Markdown table; ``--json FILE`` writes the figures.
 """
@@ -247,6 +249,17 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def _role(pid: int, supervisor: int) -> str:
+    """``supervisor``, ``worker`` or ``other`` (multiprocessing's resource tracker)."""
+    if pid == supervisor:
+        return "supervisor"
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "other"
+    return "other" if b"resource_tracker" in cmdline else "worker"
+
+
 def _rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -284,10 +297,14 @@ def serving(
 
     Requests per CPU-second of the service's own processes is what one fully used core
     serves; unlike requests per wall second it holds on a machine shared with other work.
-    PostgreSQL's CPU (one insert per check) is not in it.
+    PostgreSQL's CPU (the checks' inserts) is not in it. ``database_url`` ``sqlite`` means a
+    fresh SQLite file in ``work``.
     """
     from service.storage import Storage, upgrade
 
+    if database_url == "sqlite":
+        database_url = f"sqlite:///{work / 'sizing.sqlite3'}"
+    database = database_url.split(":", 1)[0].split("+", 1)[0]
     upgrade(database_url)
     secret = "bench-secret"  # nosec B105 # a throw-away benchmark database's HMAC secret
     storage = Storage(database_url, secret=secret)
@@ -330,17 +347,23 @@ def serving(
             _wait_ready(f"http://127.0.0.1:{port}/readyz", server)
             _wrk(url, script, 3, 4 * workers)  # warm-up
             pids = _group_processes(server.pid)
+            load_average = os.getloadavg()[0]
             cpu_before, started = _cpu_seconds(pids), time.perf_counter()
             figures = _wrk(url, script, seconds, 8 * workers)
             wall = time.perf_counter() - started
             cpu = _cpu_seconds(pids) - cpu_before
-            rss = sorted((_rss_mib(pid) for pid in pids), reverse=True)
+            rss: dict[str, list[int]] = {}
+            for pid in sorted(pids):
+                role = "worker" if workers == 1 and kind == "uvicorn" else _role(pid, server.pid)
+                rss.setdefault(role, []).append(round(_rss_mib(pid)))
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
         rows.append(
             {
                 "setup": f"{kind}, {workers} worker{'s' * (workers > 1)}",
+                "database": database,
+                "load_average_before": round(load_average, 1),
                 "requests": int(figures["requests"]),
                 "non_2xx": int(figures.get("non_2xx", 0)),
                 "requests_per_wall_second": round(figures["requests"] / wall),
@@ -348,8 +371,10 @@ def serving(
                 "requests_per_cpu_second": round(figures["requests"] / cpu),
                 "p50_ms": figures.get("p50_ms"),
                 "p99_ms": figures.get("p99_ms"),
-                # The supervisor first when there are workers (it holds no model).
-                "rss_mib_per_process": [round(r) for r in rss],
+                # The supervisor (or gunicorn's master) holds no model.
+                "rss_mib_worker": rss.get("worker", []),
+                "rss_mib_supervisor": rss.get("supervisor", []),
+                "rss_mib_other": rss.get("other", []),
             }
         )
         print(json.dumps(rows[-1]), flush=True)
@@ -392,21 +417,26 @@ def main() -> int:
         metavar="SETUPS",
         help="instead: requests per core and memory per worker, e.g. uvicorn:1,uvicorn:2",
     )
-    parser.add_argument("--database-url", help="PostgreSQL for --serving (migrated here)")
+    parser.add_argument(
+        "--database-url",
+        action="append",
+        help="for --serving, repeatable: 'sqlite' (a fresh file; the default) or a PostgreSQL "
+        "URL (migrated here)",
+    )
     parser.add_argument("--models-dir", type=Path, default=Path("models"))
     parser.add_argument("--seconds", type=int, default=15, help="wrk run per setup")
     args = parser.parse_args()
     if args.serving:
-        if not args.database_url:
-            raise SystemExit("--serving needs --database-url (a PostgreSQL database)")
-        with tempfile.TemporaryDirectory(dir=args.work_dir) as tmp:
-            rows = serving(
-                Path(tmp),
-                database_url=args.database_url,
-                models_dir=args.models_dir.resolve(),
-                setups=args.serving.split(","),
-                seconds=args.seconds,
-            )
+        rows = []
+        for database_url in args.database_url or ["sqlite"]:
+            with tempfile.TemporaryDirectory(dir=args.work_dir) as tmp:
+                rows += serving(
+                    Path(tmp),
+                    database_url=database_url,
+                    models_dir=args.models_dir.resolve(),
+                    setups=args.serving.split(","),
+                    seconds=args.seconds,
+                )
         print(f"\n## Serving (load average {os.getloadavg()[0]:.1f})\n")
         print(table(rows))
         if args.json:
