@@ -511,6 +511,8 @@ class Storage:
             if check.count_usage and check.key_id is not None:
                 usage[(check.key_id, month_of(now))] += 1
         session.execute(insert(CheckRow.__table__), rows)  # type: ignore[arg-type]
+        # Counter and usage rows are upserted in key order: two batches (workers, replicas)
+        # that meet the same rows then lock them in the same order and never deadlock.
         if counts:
             session.execute(
                 upsert(
@@ -519,7 +521,7 @@ class Storage:
                     [
                         {"site_id": site_id, "day": day}
                         | {name: deltas.get(name, 0) for name in _COUNTER_NAMES}
-                        for (site_id, day), deltas in counts.items()
+                        for (site_id, day), deltas in sorted(counts.items())
                     ],
                     keys=("site_id", "day"),
                     add=_COUNTER_NAMES,
@@ -532,7 +534,7 @@ class Storage:
                     UsageRow.__table__,  # type: ignore[arg-type]
                     [
                         {"key_id": key_id, "month": month, "calls": calls}
-                        for (key_id, month), calls in usage.items()
+                        for (key_id, month), calls in sorted(usage.items())
                     ],
                     keys=("key_id", "month"),
                     add=("calls",),
