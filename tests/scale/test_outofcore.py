@@ -166,3 +166,44 @@ def test_reservoir_keeps_a_uniform_sample_of_a_stream() -> None:
     # Each row is kept with probability 6/60; 400 draws: 40 expected, sd about 6.
     assert kept.min() > 15 and kept.max() < 65
     assert abs(kept[:30].sum() - kept[30:].sum()) < 200  # no bias to early or late rows
+
+
+def test_cutoffs_count_each_duplicate_group_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the in-memory trainer: the calibration rows' duplicate groups reach choose_cutoffs."""
+    import training.outofcore as outofcore
+
+    frame = pd.read_json(AUTHORED_CORPUS, lines=True, dtype=False)
+    frame = frame.sample(n=300, random_state=2).reset_index(drop=True)
+    copies = frame.iloc[:100]  # 100 texts posted three times each
+    frame = pd.concat([frame, copies, copies], ignore_index=True).sample(frac=1, random_state=3)
+    path = tmp_path / "copies.jsonl"
+    frame.to_json(path, orient="records", lines=True, force_ascii=False)
+
+    calls: list[dict[str, np.ndarray]] = []
+    real = outofcore.choose_cutoffs
+
+    def spy(y, scores, policy, groups=None):  # type: ignore[no-untyped-def]
+        calls.append({"y": np.asarray(y), "scores": np.asarray(scores), "groups": groups})
+        return real(y, scores, policy, groups=groups)
+
+    monkeypatch.setattr(outofcore, "choose_cutoffs", spy)
+    models = tmp_path / "models"
+    argv = ["-q", "train", "--out-of-core", "--no-default-data", "--models-dir", str(models)]
+    assert training_main([*argv, "--data", str(path)]) == 0
+
+    (call,) = calls
+    assert call["groups"] is not None
+    groups = pd.Series(np.asarray(call["groups"]))
+    # The calibration rows, read independently: their groups' sizes must be what was passed.
+    chunks = mixed_chunks([StreamSource("copies", path)], OutOfCoreParams(), seed=0, split_seed=0)
+    calibration = pd.concat(chunks).query("part == 'calibration'")
+    expected_sizes = sorted(calibration["group"].value_counts())
+    assert len(groups) == len(call["y"]) == len(calibration)
+    assert sorted(groups.value_counts()) == expected_sizes
+    assert expected_sizes.count(3) >= 3  # the copies are there to be counted once
+    # Rows passed as one group are copies: one label and one score.
+    for _, rows in groups.groupby(groups).groups.items():
+        assert len(set(call["y"][rows])) == 1
+        assert np.ptp(call["scores"][rows]) < 1e-12
