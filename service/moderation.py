@@ -216,7 +216,8 @@ class Moderation:
         self.metrics = metrics
         self.spool = spool
         self.flood = flood
-        self._keys: dict[str, KeyMatch] = {}
+        # The last answer seen per key, for outages, with the storage's key generation then.
+        self._keys: dict[str, tuple[int, KeyMatch]] = {}
         # Write-behind only with a spool to fall back on (the service); tools write at once.
         self._pending: WriteBehind[Entry] | None = None
         if spool is not None:
@@ -258,22 +259,32 @@ class Moderation:
         raises ``DatabaseUnavailable`` (answered 503): nothing is scored for an unknown caller.
         """
         cache_key = hashlib.sha256(plaintext.encode()).hexdigest()
-        if self._db_down() and cache_key in self._keys:
-            return self._keys[cache_key]
+        if self._db_down() and (remembered := self._remembered(cache_key)) is not None:
+            return remembered
+        generation = self.storage.key_generation  # read first: a change meanwhile voids it
         try:
             match = self.storage.find_key(plaintext=plaintext)
         except DatabaseUnavailable:
             self._outage()
-            if cache_key in self._keys:
-                return self._keys[cache_key]
+            if (remembered := self._remembered(cache_key)) is not None:
+                return remembered
             raise
         if match is None:
             self._keys.pop(cache_key, None)
         else:
             if len(self._keys) >= KEY_CACHE_SIZE:
                 self._keys.pop(next(iter(self._keys)))
-            self._keys[cache_key] = match
+            self._keys[cache_key] = (generation, match)
         return match
+
+    def _remembered(self, cache_key: str) -> KeyMatch | None:
+        """The last answer seen for a key, unless keys were revoked, sites deleted or settings
+        changed through this process since (``Storage.forget_keys``): a revoked key must not
+        come back during an outage. Keys in use are seen again within the key cache's bound."""
+        remembered = self._keys.get(cache_key)
+        if remembered is None or remembered[0] != self.storage.key_generation:
+            return None
+        return remembered[1]
 
     def remembered_key(self, plaintext: str) -> KeyMatch | None:
         """The key if ``Storage`` remembers it (no database call, safe in an event loop);

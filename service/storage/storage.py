@@ -345,6 +345,11 @@ class Storage:
             self._key_cache.clear()
             self._key_generation += 1
 
+    @property
+    def key_generation(self) -> int:
+        """Bumped by every ``forget_keys``: a key answer read before a change is stale after it."""
+        return self._key_generation
+
     def _find_key(self, digest: str) -> KeyMatch | None:
         with self._session() as session:
             found = session.execute(
