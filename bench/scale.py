@@ -27,8 +27,8 @@ its wall time and peak resident memory (``ru_maxrss`` from ``os.wait4``) are its
    measurements; the scorer's word cache then always hits), and the figures are requests
    per CPU-second of the service's
    processes (what one fully used core serves, which holds on a shared machine) and the
-   resident memory of the supervisor, each worker and any other process (multiprocessing's
-   resource tracker).
+   resident memory of the supervisor, each worker (once ready, and after the load) and any
+   other process (multiprocessing's resource tracker).
 
 Prints a Markdown table; ``--json FILE`` writes the figures.
 """
@@ -270,6 +270,15 @@ def _role(pid: int, supervisor: int) -> str:
     return "other" if b"resource_tracker" in cmdline else "worker"
 
 
+def _rss_by_role(pids: list[int], server: int, kind: str, workers: int) -> dict[str, list[int]]:
+    """Resident MiB of each process, by role (``serve`` with one worker is that worker)."""
+    rss: dict[str, list[int]] = {}
+    for pid in sorted(pids):
+        role = "worker" if workers == 1 and kind == "uvicorn" else _role(pid, server)
+        rss.setdefault(role, []).append(round(_rss_mib(pid)))
+    return rss
+
+
 def _rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -363,6 +372,8 @@ def serving(
         url = f"http://127.0.0.1:{port}/v1/comments/check"
         try:
             _wait_ready(f"http://127.0.0.1:{port}/readyz", server)
+            time.sleep(2)  # one worker answered; let the others finish loading the model
+            ready = _rss_by_role(_group_processes(server.pid), server.pid, kind, workers)
             _wrk(url, script, 3, 4 * workers)  # warm-up
             pids = _group_processes(server.pid)
             load_average = os.getloadavg()[0]
@@ -370,10 +381,7 @@ def serving(
             figures = _wrk(url, script, seconds, 8 * workers)
             wall = time.perf_counter() - started
             cpu = _cpu_seconds(pids) - cpu_before
-            rss: dict[str, list[int]] = {}
-            for pid in sorted(pids):
-                role = "worker" if workers == 1 and kind == "uvicorn" else _role(pid, server.pid)
-                rss.setdefault(role, []).append(round(_rss_mib(pid)))
+            rss = _rss_by_role(pids, server.pid, kind, workers)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
@@ -391,6 +399,7 @@ def serving(
                 "p50_ms": figures.get("p50_ms"),
                 "p99_ms": figures.get("p99_ms"),
                 # The supervisor (or gunicorn's master) holds no model.
+                "rss_mib_worker_ready": ready.get("worker", []),
                 "rss_mib_worker": rss.get("worker", []),
                 "rss_mib_supervisor": rss.get("supervisor", []),
                 "rss_mib_other": rss.get("other", []),
