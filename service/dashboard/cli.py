@@ -87,7 +87,9 @@ def cmd_users_password(args: argparse.Namespace, storage: Storage, out: TextIO) 
 
 def add_commands(subparsers: Any) -> None:
     """Add ``users`` to ``python -m service``'s sub-commands."""
-    users = subparsers.add_parser("users", help="dashboard accounts: create, list, delete")
+    users = subparsers.add_parser(
+        "users", help="dashboard accounts: create, list, delete, set a password"
+    )
     commands = users.add_subparsers(dest="users_command", required=True)
 
     create = commands.add_parser("create", help="add a dashboard user (asks for the password)")
