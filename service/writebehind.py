@@ -18,8 +18,9 @@ What it guarantees:
   ``submit`` returns False and the caller stores that check itself, synchronously: the
   queue applies back-pressure instead of growing or losing checks.
 - **Shutdown stores the rest.** ``close`` (the app's lifespan, after the last request)
-  stops the thread and flushes what is left. A process killed outright loses at most the
-  checks of the last ``interval`` (the answers were given; usage and counters miss them).
+  stops the thread and flushes what is left. A process killed outright loses the checks it
+  held: normally those of the last ``interval``, but up to ``max_pending`` while the database
+  is slow or locked (the answers were given; usage and counters miss them).
 """
 
 from __future__ import annotations
