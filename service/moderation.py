@@ -19,6 +19,7 @@ import hashlib
 import logging
 import math
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -109,6 +110,9 @@ KEY_CACHE_SIZE = 10_000
 #: replica that answered it (write-behind flushes every 50 ms; this leaves room for load).
 CHECK_VISIBLE_WITHIN = 2.0
 _CHECK_POLL_SECONDS = 0.02
+# At most this many requests wait for a check at once: an id only has to look recent to
+# be waited for, and each waiter holds a worker thread for up to CHECK_VISIBLE_WITHIN.
+MAX_CHECK_WAITERS = 4
 
 
 def new_check_id() -> str:
@@ -218,6 +222,8 @@ class Moderation:
         self.flood = flood
         # The last answer seen per key, for outages, with the storage's key generation then.
         self._keys: dict[str, tuple[int, KeyMatch]] = {}
+        self._keys_lock = threading.Lock()
+        self._check_waiters = threading.BoundedSemaphore(MAX_CHECK_WAITERS)
         # Write-behind only with a spool to fall back on (the service); tools write at once.
         self._pending: WriteBehind[Entry] | None = None
         if spool is not None:
@@ -269,12 +275,13 @@ class Moderation:
             if (remembered := self._remembered(cache_key)) is not None:
                 return remembered
             raise
-        if match is None:
-            self._keys.pop(cache_key, None)
-        else:
-            if len(self._keys) >= KEY_CACHE_SIZE:
-                self._keys.pop(next(iter(self._keys)))
-            self._keys[cache_key] = (generation, match)
+        with self._keys_lock:  # request threads share it: evicting must not race
+            if match is None:
+                self._keys.pop(cache_key, None)
+            else:
+                if len(self._keys) >= KEY_CACHE_SIZE:
+                    self._keys.pop(next(iter(self._keys)), None)
+                self._keys[cache_key] = (generation, match)
         return match
 
     def _remembered(self, cache_key: str) -> KeyMatch | None:
@@ -317,10 +324,15 @@ class Moderation:
         age = check_id_age(check_id)
         if check is not None or age is None or not -1.0 < age < CHECK_VISIBLE_WITHIN:
             return check
-        deadline = time.monotonic() + CHECK_VISIBLE_WITHIN - age
-        while check is None and time.monotonic() < deadline:
-            time.sleep(_CHECK_POLL_SECONDS)
-            check = self.storage.get_check(check_id)
+        if not self._check_waiters.acquire(blocking=False):
+            return None  # enough waiting already (forged recent-looking ids): not found
+        try:
+            deadline = time.monotonic() + CHECK_VISIBLE_WITHIN - age
+            while check is None and time.monotonic() < deadline:
+                time.sleep(_CHECK_POLL_SECONDS)
+                check = self.storage.get_check(check_id)
+        finally:
+            self._check_waiters.release()
         return check
 
     def hash_email(self, email: str) -> str:
@@ -475,7 +487,10 @@ class Moderation:
         if isinstance(error, DatabaseUnavailable):
             self._outage()
         else:
-            log.error("storing %d checks failed (%r); spooling them", len(entries), error)
+            # the type only: a driver's message can quote the comment's values
+            log.error(
+                "storing %d checks failed (%s); spooling them", len(entries), type(error).__name__
+            )
         if self.spool is None:  # not reached: write-behind is only used with a spool
             raise error
         for entry in entries:

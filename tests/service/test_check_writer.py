@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.models import ModelHolder
-from service.moderation import Moderation, check_id_age, new_check_id
+from service.moderation import MAX_CHECK_WAITERS, Moderation, check_id_age, new_check_id
 from service.spool import Spool
 from service.storage import DatabaseUnavailable, Site, Storage
 from service.writebehind import WriteBehind
@@ -133,6 +133,31 @@ def test_feedback_on_another_replica_waits_for_a_check_not_stored_yet(
     assert receipt.record.original_verdict is not None
     # An id that is not recent is answered at once: it is unknown, not on its way.
     assert second.knows_check(site, "0" * 32) is False
+
+
+def test_only_a_few_requests_wait_for_ids_that_merely_look_recent(
+    two_replicas: tuple[Moderation, Moderation, Site, int],
+) -> None:
+    """Anyone can make an id that looks a moment old; each waiter holds a worker thread."""
+    _first, second, site, _key_id = two_replicas
+    looks: list[str] = []
+    get_check = second.storage.get_check
+
+    def counted(check_id: str) -> object:
+        looks.append(check_id)
+        return get_check(check_id)
+
+    second.storage.get_check = counted  # type: ignore[method-assign]
+    taken = [second._check_waiters.acquire(blocking=False) for _ in range(MAX_CHECK_WAITERS)]
+    assert all(taken)  # as if that many requests were waiting already
+    try:
+        assert second.knows_check(site, new_check_id()) is False
+        assert len(looks) == 1  # looked once, did not wait
+    finally:
+        for _ in taken:
+            second._check_waiters.release()
+    assert second.knows_check(site, new_check_id()) is False
+    assert len(looks) > 3  # a free slot: it waited, looking again until the id was too old
 
 
 def test_shutdown_stores_what_is_held_and_a_full_queue_writes_at_once(
