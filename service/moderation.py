@@ -228,7 +228,10 @@ class Moderation:
         self._pending: WriteBehind[Entry] | None = None
         if spool is not None:
             self._pending = WriteBehind(
-                self._store_checks, on_unavailable=self._spool_checks, name="check-writer"
+                self._store_checks,
+                on_unavailable=self._spool_checks,
+                size_of=_entry_size,
+                name="check-writer",
             )
             storage.add_before_reads(self._pending.flush)
 
@@ -630,6 +633,11 @@ class Moderation:
 
 
 _STORABLE = frozenset(COMMENT_FIELDS)
+
+
+def _entry_size(entry: Entry) -> int:
+    """Roughly the bytes a held check takes: its text fields (the rest is small and fixed)."""
+    return 512 + sum(len(value) for value in entry["fields"].values() if isinstance(value, str))
 
 
 def _new_check(entry: Entry) -> NewCheck:

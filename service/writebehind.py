@@ -14,7 +14,8 @@ What it guarantees:
   sees a check once it is stored: normally within ``interval`` plus one batch write.
 - **Nothing is dropped silently.** A batch the database refuses as unavailable goes to
   ``on_unavailable`` (the spool, as before); if that fails too, the batch goes back to the
-  front of the queue and is retried. When the queue holds ``max_pending`` checks,
+  front of the queue and is retried. When the queue holds ``max_pending`` checks, or
+  ``max_pending_size`` as ``size_of`` measures them (comment text can be 64 KiB each),
   ``submit`` returns False and the caller stores that check itself, synchronously: the
   queue applies back-pressure instead of growing or losing checks.
 - **Shutdown stores the rest.** ``close`` (the app's lifespan, after the last request)
@@ -40,6 +41,7 @@ T = TypeVar("T")
 FLUSH_INTERVAL_SECONDS = 0.05
 BATCH_SIZE = 500
 MAX_PENDING = 5_000
+MAX_PENDING_SIZE = 64 * 1024 * 1024
 
 
 class WriteBehind(Generic[T]):
@@ -59,6 +61,8 @@ class WriteBehind(Generic[T]):
         interval: float = FLUSH_INTERVAL_SECONDS,
         batch_size: int = BATCH_SIZE,
         max_pending: int = MAX_PENDING,
+        size_of: Callable[[T], int] = lambda item: 0,
+        max_pending_size: int = MAX_PENDING_SIZE,
         name: str = "write-behind",
     ) -> None:
         self._store = store
@@ -66,6 +70,9 @@ class WriteBehind(Generic[T]):
         self.interval = interval
         self.batch_size = batch_size
         self.max_pending = max_pending
+        self.max_pending_size = max_pending_size
+        self._size_of = size_of
+        self._pending_size = 0
         self._name = name
         self._pending: deque[T] = deque()
         self._wake = threading.Condition()
@@ -78,10 +85,13 @@ class WriteBehind(Generic[T]):
 
     def submit(self, item: T) -> bool:
         """Queue ``item``; False when the queue is full or closed (store it yourself then)."""
+        size = self._size_of(item)
         with self._wake:
-            if self._closed or len(self._pending) >= self.max_pending:
+            full = len(self._pending) >= self.max_pending
+            if self._closed or full or self._pending_size + size > self.max_pending_size:
                 return False
             self._pending.append(item)
+            self._pending_size += size
             if len(self._pending) == 1 or len(self._pending) >= self.batch_size:
                 self._wake.notify()
             if self._thread is None:
@@ -96,6 +106,7 @@ class WriteBehind(Generic[T]):
                 with self._wake:
                     count = min(len(self._pending), self.batch_size)
                     batch = [self._pending.popleft() for _ in range(count)]
+                    self._pending_size -= sum(map(self._size_of, batch))
                 if not batch:
                     return True
                 if not self._write(batch):
@@ -118,6 +129,7 @@ class WriteBehind(Generic[T]):
             )
         with self._wake:
             self._pending.extendleft(reversed(batch))
+            self._pending_size += sum(map(self._size_of, batch))
         return False
 
     def close(self) -> bool:

@@ -50,6 +50,27 @@ def test_a_full_queue_pushes_back_instead_of_growing_or_dropping() -> None:
     assert writer.submit(4) is False  # closed: never queued where nothing would store it
 
 
+def test_the_queue_is_bounded_by_size_too() -> None:
+    """Long comments fill memory long before the count bound: size pushes back as well."""
+    recorder = Recorder()
+    writer = WriteBehind(
+        recorder.store,
+        on_unavailable=recorder.spool,
+        size_of=lambda n: n,
+        max_pending_size=10,
+        interval=60,
+    )
+    assert writer.submit(6) and writer.submit(4)
+    assert writer.submit(1) is False  # 11 > 10
+    assert writer.flush() and recorder.stored == [6, 4]
+    assert writer.submit(9)  # the flushed items no longer count
+    recorder.store_fails = recorder.spool_fails = True
+    assert not writer.flush()  # kept in memory to retry: still counted
+    assert writer.submit(2) is False
+    recorder.store_fails = recorder.spool_fails = False
+    assert writer.close() and recorder.stored == [6, 4, 9]
+
+
 def test_a_batch_the_database_refuses_is_spooled_and_if_that_fails_kept_in_order() -> None:
     recorder = Recorder()
     writer = WriteBehind(recorder.store, on_unavailable=recorder.spool, batch_size=2, interval=60)
