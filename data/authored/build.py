@@ -49,16 +49,42 @@ DEFAULT_OUT = HERE / "comments.jsonl"
 DEFAULT_SEED = 20261124
 
 COLUMNS = [
-    "id", "group", "label", "family", "lang", "topic", "content",
-    "author_name", "author_email", "author_url", "user_ip", "user_agent", "referrer",
-    "permalink", "comment_type", "created_at", "post_published_at", "honeypot", "site",
+    "id",
+    "group",
+    "label",
+    "family",
+    "lang",
+    "topic",
+    "content",
+    "author_name",
+    "author_email",
+    "author_url",
+    "user_ip",
+    "user_agent",
+    "referrer",
+    "permalink",
+    "comment_type",
+    "created_at",
+    "post_published_at",
+    "honeypot",
+    "site",
     "user_role",
 ]
 
 SPAM_FAMILIES = [
-    "seo_link_drop", "generic_praise", "tech_support_scam", "pharma", "casino_betting",
-    "crypto_investment", "essay_writing", "adult", "fake_followers", "loans",
-    "copied_offtopic", "marketplace", "romance_scam",
+    "seo_link_drop",
+    "generic_praise",
+    "tech_support_scam",
+    "pharma",
+    "casino_betting",
+    "crypto_investment",
+    "essay_writing",
+    "adult",
+    "fake_followers",
+    "loans",
+    "copied_offtopic",
+    "marketplace",
+    "romance_scam",
 ]
 N_OBFUSCATED = 250
 
@@ -72,91 +98,202 @@ EPOCH_END = datetime(2026, 11, 15, tzinfo=UTC)
 # general site (``"*"``), else to the English general site.
 # --------------------------------------------------------------------------------------
 SITES = [
-    {"url": "https://blog.rustacean.example", "langs": ["en"], "style": "date",
-     "topics": ["programming-rust", "programming-go"]},
-    {"url": "https://pythonic-notes.example", "langs": ["en"], "style": "date",
-     "topics": ["programming-python", "data-science"]},
-    {"url": "https://frontend-fieldnotes.example", "langs": ["en"], "style": "slug",
-     "topics": ["programming-js", "html-css", "wordpress"]},
-    {"url": "https://sysadmin-scratchpad.example", "langs": ["en"], "style": "date",
-     "topics": ["linux", "databases", "devops-docker", "devops-k8s", "nginx", "bash", "git"]},
-    {"url": "https://cooking-with-ana.example", "langs": ["en"], "style": "slug",
-     "topics": ["cooking"]},
-    {"url": "https://wander-slowly.example", "langs": ["en"], "style": "date",
-     "topics": ["travel", "cycling", "casino-travel"]},
-    {"url": "https://muddy-patch.example", "langs": ["en"], "style": "query",
-     "topics": ["gardening", "diy", "knitting", "pets"]},
-    {"url": "https://small-humans.example", "langs": ["en"], "style": "slug",
-     "topics": ["parenting", "teaching", "dating"]},
-    {"url": "https://frugal-ish.example", "langs": ["en"], "style": "date",
-     "topics": ["personal-finance", "small-business", "crypto-news", "social-media"]},
-    {"url": "https://health-explained.example", "langs": ["en"], "style": "slug",
-     "topics": ["health", "fitness", "science"]},
-    {"url": "https://northfield-notes.example", "langs": ["en"], "style": "query",
-     "topics": ["local-news", "politics", "sports-betting", "books", "music", "gaming",
-                "photography", "*"]},
-    {"url": "https://kuechenliebe.example", "langs": ["de"], "style": "date",
-     "topics": ["cooking", "gardening", "parenting", "diy", "travel", "cycling", "pets",
-                "health", "books", "music", "local-news", "*"]},
-    {"url": "https://technik-notizen.example", "langs": ["de"], "style": "slug",
-     "topics": ["linux", "programming-python", "programming-js", "wordpress", "databases",
-                "gaming", "crypto-news", "science", "photography", "personal-finance",
-                "small-business"]},
-    {"url": "https://carnet-de-bord.example", "langs": ["fr"], "style": "date",
-     "topics": ["*"]},
-    {"url": "https://cuaderno-de-lucia.example", "langs": ["es"], "style": "slug",
-     "topics": ["*"]},
-    {"url": "https://diario-da-rita.example", "langs": ["pt"], "style": "query",
-     "topics": ["*"]},
-    {"url": "https://appunti-sparsi.example", "langs": ["it"], "style": "date",
-     "topics": ["*"]},
-    {"url": "https://po-godzinach.example", "langs": ["pl"], "style": "slug",
-     "topics": ["*"]},
-    {"url": "https://zametki-na-polyakh.example", "langs": ["ru"], "style": "date",
-     "topics": ["*"]},
-    {"url": "https://notities-van-noor.example", "langs": ["nl"], "style": "slug",
-     "topics": ["*"]},
-    {"url": "https://kurashi-no-memo.example", "langs": ["ja"], "style": "query",
-     "topics": ["*"]},
+    {
+        "url": "https://blog.rustacean.example",
+        "langs": ["en"],
+        "style": "date",
+        "topics": ["programming-rust", "programming-go"],
+    },
+    {
+        "url": "https://pythonic-notes.example",
+        "langs": ["en"],
+        "style": "date",
+        "topics": ["programming-python", "data-science"],
+    },
+    {
+        "url": "https://frontend-fieldnotes.example",
+        "langs": ["en"],
+        "style": "slug",
+        "topics": ["programming-js", "html-css", "wordpress"],
+    },
+    {
+        "url": "https://sysadmin-scratchpad.example",
+        "langs": ["en"],
+        "style": "date",
+        "topics": ["linux", "databases", "devops-docker", "devops-k8s", "nginx", "bash", "git"],
+    },
+    {
+        "url": "https://cooking-with-ana.example",
+        "langs": ["en"],
+        "style": "slug",
+        "topics": ["cooking"],
+    },
+    {
+        "url": "https://wander-slowly.example",
+        "langs": ["en"],
+        "style": "date",
+        "topics": ["travel", "cycling", "casino-travel"],
+    },
+    {
+        "url": "https://muddy-patch.example",
+        "langs": ["en"],
+        "style": "query",
+        "topics": ["gardening", "diy", "knitting", "pets"],
+    },
+    {
+        "url": "https://small-humans.example",
+        "langs": ["en"],
+        "style": "slug",
+        "topics": ["parenting", "teaching", "dating"],
+    },
+    {
+        "url": "https://frugal-ish.example",
+        "langs": ["en"],
+        "style": "date",
+        "topics": ["personal-finance", "small-business", "crypto-news", "social-media"],
+    },
+    {
+        "url": "https://health-explained.example",
+        "langs": ["en"],
+        "style": "slug",
+        "topics": ["health", "fitness", "science"],
+    },
+    {
+        "url": "https://northfield-notes.example",
+        "langs": ["en"],
+        "style": "query",
+        "topics": [
+            "local-news",
+            "politics",
+            "sports-betting",
+            "books",
+            "music",
+            "gaming",
+            "photography",
+            "*",
+        ],
+    },
+    {
+        "url": "https://kuechenliebe.example",
+        "langs": ["de"],
+        "style": "date",
+        "topics": [
+            "cooking",
+            "gardening",
+            "parenting",
+            "diy",
+            "travel",
+            "cycling",
+            "pets",
+            "health",
+            "books",
+            "music",
+            "local-news",
+            "*",
+        ],
+    },
+    {
+        "url": "https://technik-notizen.example",
+        "langs": ["de"],
+        "style": "slug",
+        "topics": [
+            "linux",
+            "programming-python",
+            "programming-js",
+            "wordpress",
+            "databases",
+            "gaming",
+            "crypto-news",
+            "science",
+            "photography",
+            "personal-finance",
+            "small-business",
+        ],
+    },
+    {"url": "https://carnet-de-bord.example", "langs": ["fr"], "style": "date", "topics": ["*"]},
+    {"url": "https://cuaderno-de-lucia.example", "langs": ["es"], "style": "slug", "topics": ["*"]},
+    {"url": "https://diario-da-rita.example", "langs": ["pt"], "style": "query", "topics": ["*"]},
+    {"url": "https://appunti-sparsi.example", "langs": ["it"], "style": "date", "topics": ["*"]},
+    {"url": "https://po-godzinach.example", "langs": ["pl"], "style": "slug", "topics": ["*"]},
+    {
+        "url": "https://zametki-na-polyakh.example",
+        "langs": ["ru"],
+        "style": "date",
+        "topics": ["*"],
+    },
+    {"url": "https://notities-van-noor.example", "langs": ["nl"], "style": "slug", "topics": ["*"]},
+    {"url": "https://kurashi-no-memo.example", "langs": ["ja"], "style": "query", "topics": ["*"]},
 ]
 
 # Post slugs per topic (English); other languages use TOPIC_WORDS/SLUG_SUFFIX below.
 TOPIC_SLUGS = {
-    "programming-python": ["virtual-environments-without-tears", "asyncio-explained",
-                           "dataclasses-in-practice", "decorators-demystified",
-                           "packaging-with-pyproject", "type-hints-that-help"],
-    "programming-js": ["understanding-the-event-loop", "fetch-and-error-handling",
-                       "bundlers-compared", "closures-by-example", "typescript-for-skeptics"],
-    "programming-rust": ["borrow-checker-field-guide", "error-handling-with-thiserror",
-                         "async-rust-first-steps", "lifetimes-without-panic"],
+    "programming-python": [
+        "virtual-environments-without-tears",
+        "asyncio-explained",
+        "dataclasses-in-practice",
+        "decorators-demystified",
+        "packaging-with-pyproject",
+        "type-hints-that-help",
+    ],
+    "programming-js": [
+        "understanding-the-event-loop",
+        "fetch-and-error-handling",
+        "bundlers-compared",
+        "closures-by-example",
+        "typescript-for-skeptics",
+    ],
+    "programming-rust": [
+        "borrow-checker-field-guide",
+        "error-handling-with-thiserror",
+        "async-rust-first-steps",
+        "lifetimes-without-panic",
+    ],
     "programming-go": ["go-contexts-explained", "table-driven-tests"],
     "data-science": ["pandas-groupby-tricks", "cross-validation-pitfalls"],
     "html-css": ["css-grid-layouts", "accessible-forms"],
     "wordpress": ["child-themes-done-right", "speeding-up-wordpress", "wp-cli-basics"],
-    "linux": ["systemd-timers-instead-of-cron", "ssh-hardening-checklist",
-              "debugging-a-full-disk", "my-dotfiles-2024"],
+    "linux": [
+        "systemd-timers-instead-of-cron",
+        "ssh-hardening-checklist",
+        "debugging-a-full-disk",
+        "my-dotfiles-2024",
+    ],
     "databases": ["postgres-indexes-explained", "vacuum-and-bloat", "sqlite-in-production"],
     "devops-docker": ["smaller-docker-images", "compose-for-local-dev"],
     "devops-k8s": ["kubernetes-probes"],
     "nginx": ["nginx-reverse-proxy-tls"],
     "bash": ["bash-strict-mode"],
     "git": ["git-rebase-interactive", "recovering-lost-commits"],
-    "cooking": ["no-knead-sourdough", "weeknight-dal", "lemon-olive-oil-cake",
-                "perfect-roast-potatoes", "one-pot-tomato-pasta", "homemade-stock"],
-    "travel": ["two-weeks-in-portugal-by-train", "packing-light-carry-on-only",
-               "hiking-the-dolomites", "slow-travel-in-japan", "night-trains-of-europe"],
+    "cooking": [
+        "no-knead-sourdough",
+        "weeknight-dal",
+        "lemon-olive-oil-cake",
+        "perfect-roast-potatoes",
+        "one-pot-tomato-pasta",
+        "homemade-stock",
+    ],
+    "travel": [
+        "two-weeks-in-portugal-by-train",
+        "packing-light-carry-on-only",
+        "hiking-the-dolomites",
+        "slow-travel-in-japan",
+        "night-trains-of-europe",
+    ],
     "cycling": ["first-century-ride", "bikepacking-kit-list"],
     "casino-travel": ["a-weekend-in-monte-carlo"],
-    "gardening": ["raised-beds-on-a-budget", "tomato-blight", "composting-basics",
-                  "saving-seeds"],
+    "gardening": ["raised-beds-on-a-budget", "tomato-blight", "composting-basics", "saving-seeds"],
     "diy": ["fixing-a-dripping-tap", "building-a-workbench", "tiling-a-bathroom-floor"],
     "knitting": ["first-sock-pattern", "blocking-lace"],
     "pets": ["adopting-a-senior-cat", "dog-separation-anxiety"],
     "parenting": ["toddler-sleep-regression", "screen-time-rules", "picky-eaters"],
     "teaching": ["marking-workload", "phones-in-the-classroom"],
     "dating": ["first-date-nerves", "dating-apps-after-40"],
-    "personal-finance": ["emergency-fund-first", "index-funds-explained",
-                         "budgeting-spreadsheet", "paying-off-debt"],
+    "personal-finance": [
+        "emergency-fund-first",
+        "index-funds-explained",
+        "budgeting-spreadsheet",
+        "paying-off-debt",
+    ],
     "small-business": ["pricing-your-handmade-goods", "first-year-bookkeeping"],
     "crypto-news": ["exchange-collapse-lessons", "stablecoins-explained"],
     "social-media": ["growing-slowly-on-instagram", "do-you-need-a-newsletter"],
@@ -172,23 +309,49 @@ TOPIC_SLUGS = {
     "photography": ["shooting-in-manual", "prime-lens-for-beginners"],
 }
 TOPIC_WORDS = {
-    "de": {"cooking": "rezept", "gardening": "garten", "parenting": "familienalltag",
-           "diy": "heimwerken", "travel": "reisebericht", "cycling": "radtour",
-           "linux": "linux", "programming-python": "python", "wordpress": "wordpress",
-           "databases": "datenbanken", "personal-finance": "finanzen", "photography": "fotografie",
-           "health": "gesundheit", "books": "buecher", "music": "musik", "gaming": "spiele",
-           "pets": "haustiere", "science": "wissenschaft", "local-news": "aus-der-stadt"},
+    "de": {
+        "cooking": "rezept",
+        "gardening": "garten",
+        "parenting": "familienalltag",
+        "diy": "heimwerken",
+        "travel": "reisebericht",
+        "cycling": "radtour",
+        "linux": "linux",
+        "programming-python": "python",
+        "wordpress": "wordpress",
+        "databases": "datenbanken",
+        "personal-finance": "finanzen",
+        "photography": "fotografie",
+        "health": "gesundheit",
+        "books": "buecher",
+        "music": "musik",
+        "gaming": "spiele",
+        "pets": "haustiere",
+        "science": "wissenschaft",
+        "local-news": "aus-der-stadt",
+    },
     "fr": {"cooking": "recette", "travel": "voyage", "gardening": "jardin", "linux": "linux"},
     "es": {"cooking": "receta", "travel": "viaje", "gardening": "huerto", "parenting": "crianza"},
     "pt": {"cooking": "receita", "travel": "viagem", "gardening": "horta"},
     "it": {"cooking": "ricetta", "travel": "viaggio", "gardening": "orto"},
     "pl": {"cooking": "przepis", "travel": "podroz", "gardening": "ogrod"},
     "ru": {"cooking": "retsept", "travel": "puteshestvie", "gardening": "ogorod"},
-    "nl": {"cooking": "recept", "travel": "reisverslag", "gardening": "moestuin",
-           "cycling": "fietstocht"},
-    "ja": {"cooking": "ryouri", "travel": "tabi", "gardening": "kateisaien",
-           "programming-python": "python", "linux": "linux", "health": "kenkou",
-           "parenting": "kosodate", "books": "dokusho"},
+    "nl": {
+        "cooking": "recept",
+        "travel": "reisverslag",
+        "gardening": "moestuin",
+        "cycling": "fietstocht",
+    },
+    "ja": {
+        "cooking": "ryouri",
+        "travel": "tabi",
+        "gardening": "kateisaien",
+        "programming-python": "python",
+        "linux": "linux",
+        "health": "kenkou",
+        "parenting": "kosodate",
+        "books": "dokusho",
+    },
 }
 SLUG_SUFFIX = {
     "de": ["erfahrungen", "tipps", "teil-2", "schritt-fuer-schritt", "fazit", "anleitung"],
@@ -207,59 +370,348 @@ SLUG_SUFFIX = {
 # Names and mail providers (invented people; common providers).
 # --------------------------------------------------------------------------------------
 FIRST = {
-    "en": ["James", "Emma", "Oliver", "Sophie", "Liam", "Chloe", "Noah", "Grace", "Ethan",
-           "Megan", "Daniel", "Rachel", "Tom", "Laura", "Chris", "Amy", "Ben", "Kate",
-           "Sam", "Jess", "Ryan", "Hannah", "Marcus", "Priya", "Aisha", "Wei", "Diego",
-           "Fatima", "Kwame", "Yuki", "Rohan", "Nina", "Patrick", "Claire", "Owen", "Zoe"],
-    "de": ["Lukas", "Anna", "Felix", "Lea", "Jonas", "Laura", "Tobias", "Julia", "Stefan",
-           "Katrin", "Matthias", "Sabine", "Florian", "Miriam", "Jan", "Nina", "Uwe", "Heike"],
-    "fr": ["Julien", "Camille", "Thomas", "Léa", "Nicolas", "Manon", "Antoine", "Chloé",
-           "Mathieu", "Sophie", "Hugo", "Élodie", "Pierre", "Claire"],
-    "es": ["Javier", "Lucía", "Carlos", "María", "Pablo", "Carmen", "Diego", "Laura",
-           "Alejandro", "Sofía", "Sergio", "Marta", "Andrés", "Paula"],
-    "pt": ["João", "Ana", "Pedro", "Mariana", "Tiago", "Beatriz", "Rafael", "Inês",
-           "Lucas", "Juliana", "Bruno", "Carolina"],
-    "it": ["Luca", "Giulia", "Marco", "Francesca", "Andrea", "Chiara", "Matteo", "Sara",
-           "Davide", "Elena", "Simone", "Martina"],
-    "pl": ["Piotr", "Anna", "Tomasz", "Katarzyna", "Michał", "Magdalena", "Paweł",
-           "Agnieszka", "Krzysztof", "Joanna", "Marcin", "Ewa"],
-    "ru": ["Алексей", "Мария", "Дмитрий", "Анна", "Сергей", "Елена", "Иван", "Ольга",
-           "Andrey", "Natalia", "Pavel", "Irina"],
-    "nl": ["Daan", "Sanne", "Bram", "Lotte", "Jeroen", "Femke", "Thijs", "Anouk", "Pieter",
-           "Eva", "Ruben", "Marloes"],
-    "ja": ["Yuki", "Haruto", "Aoi", "Sota", "Yui", "Ren", "Hina", "Kenta", "Misaki", "Daiki",
-           "Sakura", "Takumi"],
+    "en": [
+        "James",
+        "Emma",
+        "Oliver",
+        "Sophie",
+        "Liam",
+        "Chloe",
+        "Noah",
+        "Grace",
+        "Ethan",
+        "Megan",
+        "Daniel",
+        "Rachel",
+        "Tom",
+        "Laura",
+        "Chris",
+        "Amy",
+        "Ben",
+        "Kate",
+        "Sam",
+        "Jess",
+        "Ryan",
+        "Hannah",
+        "Marcus",
+        "Priya",
+        "Aisha",
+        "Wei",
+        "Diego",
+        "Fatima",
+        "Kwame",
+        "Yuki",
+        "Rohan",
+        "Nina",
+        "Patrick",
+        "Claire",
+        "Owen",
+        "Zoe",
+    ],
+    "de": [
+        "Lukas",
+        "Anna",
+        "Felix",
+        "Lea",
+        "Jonas",
+        "Laura",
+        "Tobias",
+        "Julia",
+        "Stefan",
+        "Katrin",
+        "Matthias",
+        "Sabine",
+        "Florian",
+        "Miriam",
+        "Jan",
+        "Nina",
+        "Uwe",
+        "Heike",
+    ],
+    "fr": [
+        "Julien",
+        "Camille",
+        "Thomas",
+        "Léa",
+        "Nicolas",
+        "Manon",
+        "Antoine",
+        "Chloé",
+        "Mathieu",
+        "Sophie",
+        "Hugo",
+        "Élodie",
+        "Pierre",
+        "Claire",
+    ],
+    "es": [
+        "Javier",
+        "Lucía",
+        "Carlos",
+        "María",
+        "Pablo",
+        "Carmen",
+        "Diego",
+        "Laura",
+        "Alejandro",
+        "Sofía",
+        "Sergio",
+        "Marta",
+        "Andrés",
+        "Paula",
+    ],
+    "pt": [
+        "João",
+        "Ana",
+        "Pedro",
+        "Mariana",
+        "Tiago",
+        "Beatriz",
+        "Rafael",
+        "Inês",
+        "Lucas",
+        "Juliana",
+        "Bruno",
+        "Carolina",
+    ],
+    "it": [
+        "Luca",
+        "Giulia",
+        "Marco",
+        "Francesca",
+        "Andrea",
+        "Chiara",
+        "Matteo",
+        "Sara",
+        "Davide",
+        "Elena",
+        "Simone",
+        "Martina",
+    ],
+    "pl": [
+        "Piotr",
+        "Anna",
+        "Tomasz",
+        "Katarzyna",
+        "Michał",
+        "Magdalena",
+        "Paweł",
+        "Agnieszka",
+        "Krzysztof",
+        "Joanna",
+        "Marcin",
+        "Ewa",
+    ],
+    "ru": [
+        "Алексей",
+        "Мария",
+        "Дмитрий",
+        "Анна",
+        "Сергей",
+        "Елена",
+        "Иван",
+        "Ольга",
+        "Andrey",
+        "Natalia",
+        "Pavel",
+        "Irina",
+    ],
+    "nl": [
+        "Daan",
+        "Sanne",
+        "Bram",
+        "Lotte",
+        "Jeroen",
+        "Femke",
+        "Thijs",
+        "Anouk",
+        "Pieter",
+        "Eva",
+        "Ruben",
+        "Marloes",
+    ],
+    "ja": [
+        "Yuki",
+        "Haruto",
+        "Aoi",
+        "Sota",
+        "Yui",
+        "Ren",
+        "Hina",
+        "Kenta",
+        "Misaki",
+        "Daiki",
+        "Sakura",
+        "Takumi",
+    ],
 }
 LAST = {
-    "en": ["Smith", "Taylor", "Brown", "Wilson", "Evans", "Walker", "Hughes", "Clarke",
-           "Patel", "Khan", "Nguyen", "Okafor", "Murphy", "Kelly", "Reid", "Foster",
-           "Bennett", "Carter", "Lopez", "Kim", "Chen", "Singh", "Mensah", "Doyle"],
-    "de": ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Becker", "Hoffmann",
-           "Wagner", "Koch", "Richter", "Klein", "Wolf", "Krüger", "Hartmann"],
-    "fr": ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Petit", "Durand", "Leroy",
-           "Moreau", "Simon", "Laurent", "Lefèvre"],
-    "es": ["García", "Fernández", "González", "Rodríguez", "López", "Martínez", "Sánchez",
-           "Pérez", "Gómez", "Ruiz", "Díaz", "Moreno"],
-    "pt": ["Silva", "Santos", "Ferreira", "Pereira", "Oliveira", "Costa", "Rodrigues",
-           "Almeida", "Nunes", "Sousa"],
-    "it": ["Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo",
-           "Ricci", "Marino", "Greco"],
-    "pl": ["Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kamiński", "Lewandowski",
-           "Zieliński", "Szymański", "Woźniak", "Dąbrowski"],
-    "ru": ["Иванов", "Смирнова", "Кузнецов", "Попова", "Sokolov", "Volkova", "Morozov",
-           "Lebedeva"],
-    "nl": ["de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit",
-           "Meijer", "de Boer", "Mulder"],
-    "ja": ["Sato", "Suzuki", "Takahashi", "Tanaka", "Ito", "Watanabe", "Yamamoto",
-           "Nakamura", "Kobayashi", "Kato"],
+    "en": [
+        "Smith",
+        "Taylor",
+        "Brown",
+        "Wilson",
+        "Evans",
+        "Walker",
+        "Hughes",
+        "Clarke",
+        "Patel",
+        "Khan",
+        "Nguyen",
+        "Okafor",
+        "Murphy",
+        "Kelly",
+        "Reid",
+        "Foster",
+        "Bennett",
+        "Carter",
+        "Lopez",
+        "Kim",
+        "Chen",
+        "Singh",
+        "Mensah",
+        "Doyle",
+    ],
+    "de": [
+        "Müller",
+        "Schmidt",
+        "Schneider",
+        "Fischer",
+        "Weber",
+        "Becker",
+        "Hoffmann",
+        "Wagner",
+        "Koch",
+        "Richter",
+        "Klein",
+        "Wolf",
+        "Krüger",
+        "Hartmann",
+    ],
+    "fr": [
+        "Martin",
+        "Bernard",
+        "Dubois",
+        "Thomas",
+        "Robert",
+        "Petit",
+        "Durand",
+        "Leroy",
+        "Moreau",
+        "Simon",
+        "Laurent",
+        "Lefèvre",
+    ],
+    "es": [
+        "García",
+        "Fernández",
+        "González",
+        "Rodríguez",
+        "López",
+        "Martínez",
+        "Sánchez",
+        "Pérez",
+        "Gómez",
+        "Ruiz",
+        "Díaz",
+        "Moreno",
+    ],
+    "pt": [
+        "Silva",
+        "Santos",
+        "Ferreira",
+        "Pereira",
+        "Oliveira",
+        "Costa",
+        "Rodrigues",
+        "Almeida",
+        "Nunes",
+        "Sousa",
+    ],
+    "it": [
+        "Rossi",
+        "Russo",
+        "Ferrari",
+        "Esposito",
+        "Bianchi",
+        "Romano",
+        "Colombo",
+        "Ricci",
+        "Marino",
+        "Greco",
+    ],
+    "pl": [
+        "Nowak",
+        "Kowalski",
+        "Wiśniewski",
+        "Wójcik",
+        "Kamiński",
+        "Lewandowski",
+        "Zieliński",
+        "Szymański",
+        "Woźniak",
+        "Dąbrowski",
+    ],
+    "ru": ["Иванов", "Смирнова", "Кузнецов", "Попова", "Sokolov", "Volkova", "Morozov", "Lebedeva"],
+    "nl": [
+        "de Jong",
+        "Jansen",
+        "de Vries",
+        "van den Berg",
+        "Bakker",
+        "Visser",
+        "Smit",
+        "Meijer",
+        "de Boer",
+        "Mulder",
+    ],
+    "ja": [
+        "Sato",
+        "Suzuki",
+        "Takahashi",
+        "Tanaka",
+        "Ito",
+        "Watanabe",
+        "Yamamoto",
+        "Nakamura",
+        "Kobayashi",
+        "Kato",
+    ],
 }
-HANDLE_BITS = ["pixel", "coffee", "night", "owl", "moss", "river", "byte", "fox", "maple",
-               "tinker", "north", "quiet", "lazy", "retro", "salt", "berry", "wolf", "cloud"]
+HANDLE_BITS = [
+    "pixel",
+    "coffee",
+    "night",
+    "owl",
+    "moss",
+    "river",
+    "byte",
+    "fox",
+    "maple",
+    "tinker",
+    "north",
+    "quiet",
+    "lazy",
+    "retro",
+    "salt",
+    "berry",
+    "wolf",
+    "cloud",
+]
 PROVIDERS = {
-    "en": ["gmail.com"] * 6 + ["outlook.com", "hotmail.com", "yahoo.com", "icloud.com",
-                               "proton.me", "hotmail.co.uk", "aol.com", "fastmail.com"],
-    "de": ["gmail.com"] * 3 + ["web.de", "gmx.de", "gmx.net", "t-online.de", "posteo.de",
-                               "outlook.de"],
+    "en": ["gmail.com"] * 6
+    + [
+        "outlook.com",
+        "hotmail.com",
+        "yahoo.com",
+        "icloud.com",
+        "proton.me",
+        "hotmail.co.uk",
+        "aol.com",
+        "fastmail.com",
+    ],
+    "de": ["gmail.com"] * 3
+    + ["web.de", "gmx.de", "gmx.net", "t-online.de", "posteo.de", "outlook.de"],
     "fr": ["gmail.com"] * 3 + ["orange.fr", "free.fr", "laposte.net", "hotmail.fr", "sfr.fr"],
     "es": ["gmail.com"] * 4 + ["hotmail.es", "yahoo.es", "outlook.es", "telefonica.net"],
     "pt": ["gmail.com"] * 4 + ["hotmail.com", "sapo.pt", "uol.com.br", "outlook.com"],
@@ -267,43 +719,112 @@ PROVIDERS = {
     "pl": ["gmail.com"] * 3 + ["wp.pl", "onet.pl", "o2.pl", "interia.pl"],
     "ru": ["gmail.com", "yandex.ru", "yandex.ru", "mail.ru", "mail.ru", "rambler.ru"],
     "nl": ["gmail.com"] * 3 + ["ziggo.nl", "kpnmail.nl", "hotmail.nl", "outlook.com"],
-    "ja": ["gmail.com"] * 3 + ["yahoo.co.jp", "yahoo.co.jp", "icloud.com", "docomo.ne.jp",
-                               "ezweb.ne.jp", "outlook.jp"],
+    "ja": ["gmail.com"] * 3
+    + ["yahoo.co.jp", "yahoo.co.jp", "icloud.com", "docomo.ne.jp", "ezweb.ne.jp", "outlook.jp"],
 }
 # Invented throw-away / odd mail domains used by spammers.
 # (Invented names on real TLDs: the reserved ".example" TLD is kept for the blogs only,
 # which both labels share, so it cannot become a spam give-away.)
 ODD_MAIL_DOMAINS = [
-    "tempinbox-24.com", "quick-inbox.net", "throwmail.info", "mailbox-zone.xyz",
-    "fastmail-box.org", "inboxkitten-alt.com", "securemail-box.net", "promo-mailer.top",
-    "mailnow.click", "bulk-sender.site", "mx-relay7.online", "spamgourmet-alt.org",
+    "tempinbox-24.com",
+    "quick-inbox.net",
+    "throwmail.info",
+    "mailbox-zone.xyz",
+    "fastmail-box.org",
+    "inboxkitten-alt.com",
+    "securemail-box.net",
+    "promo-mailer.top",
+    "mailnow.click",
+    "bulk-sender.site",
+    "mx-relay7.online",
+    "spamgourmet-alt.org",
 ]
-PERSONAL_TLDS = ["com", "com", "net", "me", "dev", "blog", "org", "io", "de", "nl", "page",
-                 "co.uk", "fr"]
-SPAM_TLDS = ["com", "com", "com", "shop", "xyz", "top", "site", "online", "click", "info",
-             "biz", "net", "store", "buzz", "co"]
+PERSONAL_TLDS = [
+    "com",
+    "com",
+    "net",
+    "me",
+    "dev",
+    "blog",
+    "org",
+    "io",
+    "de",
+    "nl",
+    "page",
+    "co.uk",
+    "fr",
+]
+SPAM_TLDS = [
+    "com",
+    "com",
+    "com",
+    "shop",
+    "xyz",
+    "top",
+    "site",
+    "online",
+    "click",
+    "info",
+    "biz",
+    "net",
+    "store",
+    "buzz",
+    "co",
+]
 
 KEYWORD_NAMES = {
-    "seo_link_drop": ["best seo services", "seo company", "backlinks", "web design agency",
-                      "digital marketing", "local seo", "link building service"],
+    "seo_link_drop": [
+        "best seo services",
+        "seo company",
+        "backlinks",
+        "web design agency",
+        "digital marketing",
+        "local seo",
+        "link building service",
+    ],
     "generic_praise": ["home", "website", "my blog", "click here", "visit site"],
-    "tech_support_scam": ["QuickBooks Support", "printer support number", "airline tickets",
-                          "customer care number", "antivirus support"],
+    "tech_support_scam": [
+        "QuickBooks Support",
+        "printer support number",
+        "airline tickets",
+        "customer care number",
+        "antivirus support",
+    ],
     "pharma": ["buy viagra", "online pharmacy", "cialis", "tramadol online", "weight loss pills"],
-    "casino_betting": ["online casino", "slot gacor", "sports betting", "free spins",
-                       "poker online"],
-    "crypto_investment": ["bitcoin investment", "crypto recovery", "forex trading",
-                          "fund recovery expert"],
-    "essay_writing": ["essay writing service", "assignment help", "write my paper",
-                      "dissertation help"],
+    "casino_betting": [
+        "online casino",
+        "slot gacor",
+        "sports betting",
+        "free spins",
+        "poker online",
+    ],
+    "crypto_investment": [
+        "bitcoin investment",
+        "crypto recovery",
+        "forex trading",
+        "fund recovery expert",
+    ],
+    "essay_writing": [
+        "essay writing service",
+        "assignment help",
+        "write my paper",
+        "dissertation help",
+    ],
     "adult": ["adult dating", "webcam chat", "hot singles", "escort service"],
-    "fake_followers": ["buy instagram followers", "smm panel", "buy youtube views",
-                       "buy google reviews"],
+    "fake_followers": [
+        "buy instagram followers",
+        "smm panel",
+        "buy youtube views",
+        "buy google reviews",
+    ],
     "loans": ["payday loans", "fast cash", "bad credit loans", "loan offer"],
-    "copied_offtopic": ["solar installers", "roofing contractor", "carpet cleaning",
-                        "movers and packers"],
-    "marketplace": ["replica watches", "cheap software keys", "buy backlinks",
-                    "wholesale jerseys"],
+    "copied_offtopic": [
+        "solar installers",
+        "roofing contractor",
+        "carpet cleaning",
+        "movers and packers",
+    ],
+    "marketplace": ["replica watches", "cheap software keys", "buy backlinks", "wholesale jerseys"],
     "romance_scam": ["love spell caster", "single ladies", "find your soulmate"],
 }
 
@@ -313,11 +834,22 @@ KEYWORD_NAMES = {
 WIN = ["Windows NT 10.0; Win64; x64"]
 MAC = ["Macintosh; Intel Mac OS X 10_15_7"]
 LINUX = ["X11; Linux x86_64", "X11; Ubuntu; Linux x86_64"]
-ANDROID = ["Linux; Android 10; K", "Linux; Android 13; SM-S911B", "Linux; Android 14; Pixel 8",
-           "Linux; Android 12; moto g(50)", "Linux; Android 11; Redmi Note 9 Pro"]
+ANDROID = [
+    "Linux; Android 10; K",
+    "Linux; Android 13; SM-S911B",
+    "Linux; Android 14; Pixel 8",
+    "Linux; Android 12; moto g(50)",
+    "Linux; Android 11; Redmi Note 9 Pro",
+]
 BOT_UAS = [
-    "curl/7.68.0", "curl/8.5.0", "python-requests/2.25.1", "python-requests/2.31.0",
-    "Go-http-client/1.1", "Java/1.8.0_181", "Wget/1.20.3 (linux-gnu)", "okhttp/4.9.0",
+    "curl/7.68.0",
+    "curl/8.5.0",
+    "python-requests/2.25.1",
+    "python-requests/2.31.0",
+    "Go-http-client/1.1",
+    "Java/1.8.0_181",
+    "Wget/1.20.3 (linux-gnu)",
+    "okhttp/4.9.0",
     "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; SV1)",
     "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)",
     "Mozilla/5.0 (Windows NT 6.1; rv:45.0) Gecko/20100101 Firefox/45.0",
@@ -337,39 +869,73 @@ def browser_ua(rng: random.Random, when: datetime, lag_months: int = 0) -> str:
     m = max(0, months_since_2021(when) - lag_months - rng.randint(0, 3))
     chrome = 88 + int(m * 0.92)
     firefox = 85 + int(m * 0.98)
-    safari = 14 if m < 9 else 15 if m < 21 else 16 if m < 33 else 17 if m < 45 else (
-        18 if m < 57 else 26)
+    safari = (
+        14
+        if m < 9
+        else 15
+        if m < 21
+        else 16
+        if m < 33
+        else 17
+        if m < 45
+        else (18 if m < 57 else 26)
+    )
     kind = rng.choices(
-        ["chrome_win", "chrome_mac", "chrome_android", "safari_ios", "safari_mac",
-         "firefox_win", "firefox_linux", "edge_win", "samsung"],
-        weights=[26, 8, 20, 18, 6, 7, 4, 8, 3])[0]
+        [
+            "chrome_win",
+            "chrome_mac",
+            "chrome_android",
+            "safari_ios",
+            "safari_mac",
+            "firefox_win",
+            "firefox_linux",
+            "edge_win",
+            "samsung",
+        ],
+        weights=[26, 8, 20, 18, 6, 7, 4, 8, 3],
+    )[0]
     if kind == "chrome_win":
-        return (f"Mozilla/5.0 ({WIN[0]}) AppleWebKit/537.36 (KHTML, like Gecko) "
-                f"Chrome/{chrome}.0.0.0 Safari/537.36")
+        return (
+            f"Mozilla/5.0 ({WIN[0]}) AppleWebKit/537.36 (KHTML, like Gecko) "
+            f"Chrome/{chrome}.0.0.0 Safari/537.36"
+        )
     if kind == "chrome_mac":
-        return (f"Mozilla/5.0 ({MAC[0]}) AppleWebKit/537.36 (KHTML, like Gecko) "
-                f"Chrome/{chrome}.0.0.0 Safari/537.36")
+        return (
+            f"Mozilla/5.0 ({MAC[0]}) AppleWebKit/537.36 (KHTML, like Gecko) "
+            f"Chrome/{chrome}.0.0.0 Safari/537.36"
+        )
     if kind == "chrome_android":
-        return (f"Mozilla/5.0 ({rng.choice(ANDROID)}) AppleWebKit/537.36 (KHTML, like Gecko) "
-                f"Chrome/{chrome}.0.0.0 Mobile Safari/537.36")
+        return (
+            f"Mozilla/5.0 ({rng.choice(ANDROID)}) AppleWebKit/537.36 (KHTML, like Gecko) "
+            f"Chrome/{chrome}.0.0.0 Mobile Safari/537.36"
+        )
     if kind == "safari_ios":
         minor = rng.randint(0, 6)
-        return (f"Mozilla/5.0 (iPhone; CPU iPhone OS {safari}_{minor} like Mac OS X) "
-                f"AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{safari}.{minor} "
-                "Mobile/15E148 Safari/604.1")
+        return (
+            f"Mozilla/5.0 (iPhone; CPU iPhone OS {safari}_{minor} like Mac OS X) "
+            f"AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{safari}.{minor} "
+            "Mobile/15E148 Safari/604.1"
+        )
     if kind == "safari_mac":
-        return (f"Mozilla/5.0 ({MAC[0]}) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-                f"Version/{safari}.{rng.randint(0, 5)} Safari/605.1.15")
+        return (
+            f"Mozilla/5.0 ({MAC[0]}) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            f"Version/{safari}.{rng.randint(0, 5)} Safari/605.1.15"
+        )
     if kind == "firefox_win":
         return f"Mozilla/5.0 ({WIN[0]}; rv:{firefox}.0) Gecko/20100101 Firefox/{firefox}.0"
     if kind == "firefox_linux":
-        return (f"Mozilla/5.0 ({rng.choice(LINUX)}; rv:{firefox}.0) Gecko/20100101 "
-                f"Firefox/{firefox}.0")
+        return (
+            f"Mozilla/5.0 ({rng.choice(LINUX)}; rv:{firefox}.0) Gecko/20100101 Firefox/{firefox}.0"
+        )
     if kind == "edge_win":
-        return (f"Mozilla/5.0 ({WIN[0]}) AppleWebKit/537.36 (KHTML, like Gecko) "
-                f"Chrome/{chrome}.0.0.0 Safari/537.36 Edg/{chrome}.0.0.0")
-    return (f"Mozilla/5.0 (Linux; Android 13; SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) "
-            f"SamsungBrowser/{14 + m // 8}.0 Chrome/{chrome - 4}.0.0.0 Mobile Safari/537.36")
+        return (
+            f"Mozilla/5.0 ({WIN[0]}) AppleWebKit/537.36 (KHTML, like Gecko) "
+            f"Chrome/{chrome}.0.0.0 Safari/537.36 Edg/{chrome}.0.0.0"
+        )
+    return (
+        f"Mozilla/5.0 (Linux; Android 13; SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"SamsungBrowser/{14 + m // 8}.0 Chrome/{chrome - 4}.0.0.0 Mobile Safari/537.36"
+    )
 
 
 def wordpress_ua(rng: random.Random, when: datetime, url: str) -> str:
@@ -397,13 +963,43 @@ def ascii_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", t).strip("-")
 
 
-CYR_LATIN = str.maketrans({
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
-    "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
-    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
-    "ч": "ch", "ш": "sh", "щ": "shch", "ы": "y", "э": "e", "ю": "yu", "я": "ya", "ь": "",
-    "ъ": "",
-})
+CYR_LATIN = str.maketrans(
+    {
+        "а": "a",
+        "б": "b",
+        "в": "v",
+        "г": "g",
+        "д": "d",
+        "е": "e",
+        "ё": "e",
+        "ж": "zh",
+        "з": "z",
+        "и": "i",
+        "й": "y",
+        "к": "k",
+        "л": "l",
+        "м": "m",
+        "н": "n",
+        "о": "o",
+        "п": "p",
+        "р": "r",
+        "с": "s",
+        "т": "t",
+        "у": "u",
+        "ф": "f",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "shch",
+        "ы": "y",
+        "э": "e",
+        "ю": "yu",
+        "я": "ya",
+        "ь": "",
+        "ъ": "",
+    }
+)
 
 
 def name_slug(name: str) -> str:
@@ -418,8 +1014,9 @@ def random_public_ipv4(rng: random.Random) -> str:
 
 
 def random_public_ipv6(rng: random.Random) -> str:
-    prefix = rng.choice([0x2A00, 0x2A01, 0x2A02, 0x2600, 0x2601, 0x2603, 0x2400, 0x2401,
-                         0x2800, 0x2804, 0x2C0F])
+    prefix = rng.choice(
+        [0x2A00, 0x2A01, 0x2A02, 0x2600, 0x2601, 0x2603, 0x2400, 0x2401, 0x2800, 0x2804, 0x2C0F]
+    )
     groups = [prefix] + [rng.getrandbits(16) for _ in range(3)]
     if rng.random() < 0.5:
         groups += [0, 0, 0, rng.getrandbits(16)]
@@ -545,9 +1142,11 @@ def assign_ham_posts(seed: int, ham: list[dict]) -> dict[str, Post]:
         index, in_post, target = 0, 0, rng.randint(4, 12)
         post = Post(seed, site, lang, topic, index)
         for rec in recs:
-            is_follow_up = (rec.get("comment_type") == "reply"
-                            or rec.get("role") == "post_author"
-                            or rec["family"] in ("author_reply", "discussion"))
+            is_follow_up = (
+                rec.get("comment_type") == "reply"
+                or rec.get("role") == "post_author"
+                or rec["family"] in ("author_reply", "discussion")
+            )
             if in_post >= target and not is_follow_up:
                 index += 1
                 in_post, target = 0, rng.randint(4, 12)
@@ -620,8 +1219,14 @@ def mail_local(rng: random.Random, first: str, last: str, display: str) -> str:
         f = "user"
     if not l_:
         l_ = "x"
-    opts = [f"{f}.{l_}", f"{f}{l_}", f"{f[0]}{l_}", f"{f}.{l_}{rng.randint(1, 99)}",
-            f"{f}{rng.randint(70, 2005)}", f"{f}_{l_}"]
+    opts = [
+        f"{f}.{l_}",
+        f"{f}{l_}",
+        f"{f[0]}{l_}",
+        f"{f}.{l_}{rng.randint(1, 99)}",
+        f"{f}{rng.randint(70, 2005)}",
+        f"{f}_{l_}",
+    ]
     if " " not in display and "." not in display:
         opts.append(name_slug(display).replace("-", "") or f)
     return rng.choice(opts)
@@ -630,11 +1235,17 @@ def mail_local(rng: random.Random, first: str, last: str, display: str) -> str:
 def personal_url(rng: random.Random, first: str, last: str) -> str:
     f, l_ = name_slug(first) or "home", name_slug(last) or "page"
     tld = rng.choice(PERSONAL_TLDS)
-    pattern = rng.choice([
-        f"https://{f}{l_}.{tld}", f"https://{f}-{l_}.{tld}", f"https://www.{f}{l_}.{tld}",
-        f"https://{f}writes.{tld}", f"https://{l_}-family.{tld}", f"http://{f}{l_}.{tld}/blog",
-        f"https://{f}.{l_}.{tld}",
-    ])
+    pattern = rng.choice(
+        [
+            f"https://{f}{l_}.{tld}",
+            f"https://{f}-{l_}.{tld}",
+            f"https://www.{f}{l_}.{tld}",
+            f"https://{f}writes.{tld}",
+            f"https://{l_}-family.{tld}",
+            f"http://{f}{l_}.{tld}/blog",
+            f"https://{f}.{l_}.{tld}",
+        ]
+    )
     return pattern
 
 
@@ -659,11 +1270,16 @@ def ham_meta(seed: int, rec: dict, post: Post, when: datetime, owners: dict) -> 
         core = next((w for w in words if w.lower() not in skip), words[0] if words else "editor")
         local = name_slug(core).replace("-", "") or "editor"
         orng = rng_for(seed, "owner", site["url"], name)
-        out.update(author_name=name, author_email=f"{local}@{site_domain(site)}",
-                   author_url=rec.get("author_url") or site["url"],
-                   user_ip=random_public_ipv4(orng), user_role="author",
-                   user_agent=browser_ua(orng, when), referrer=post.permalink,
-                   honeypot="")
+        out.update(
+            author_name=name,
+            author_email=f"{local}@{site_domain(site)}",
+            author_url=rec.get("author_url") or site["url"],
+            user_ip=random_public_ipv4(orng),
+            user_role="author",
+            user_agent=browser_ua(orng, when),
+            referrer=post.permalink,
+            honeypot="",
+        )
         return out
 
     if ctype in ("pingback", "trackback"):
@@ -671,10 +1287,17 @@ def ham_meta(seed: int, rec: dict, post: Post, when: datetime, owners: dict) -> 
         src_host = ascii_slug(src_name)[:30].strip("-") or "links"
         src_site = f"https://{src_host}.{rng.choice(PERSONAL_TLDS)}"
         src_url = rec.get("author_url") or (
-            f"{src_site}/{when:%Y}/{when:%m}/{ascii_slug(src_name)[:40].strip('-') or 'post'}/")
-        out.update(author_name=src_name, author_email="", author_url=src_url,
-                   user_ip=random_public_ipv4(rng), user_agent=wordpress_ua(rng, when, src_site),
-                   referrer="", honeypot="")
+            f"{src_site}/{when:%Y}/{when:%m}/{ascii_slug(src_name)[:40].strip('-') or 'post'}/"
+        )
+        out.update(
+            author_name=src_name,
+            author_email="",
+            author_url=src_url,
+            user_ip=random_public_ipv4(rng),
+            user_agent=wordpress_ua(rng, when, src_site),
+            referrer="",
+            honeypot="",
+        )
         return out
 
     display, first, last = person(rng, lang)
@@ -709,22 +1332,38 @@ def ham_meta(seed: int, rec: dict, post: Post, when: datetime, owners: dict) -> 
     if ref_r < 0.66:
         referrer = post.permalink
     elif ref_r < 0.76:
-        referrer = post.permalink + rng.choice(["#comments", "#respond",
-                                                f"?replytocom={rng.randint(100, 9999)}#respond"])
+        referrer = post.permalink + rng.choice(
+            ["#comments", "#respond", f"?replytocom={rng.randint(100, 9999)}#respond"]
+        )
     elif ref_r < 0.81:
         referrer = site["url"] + "/"
     elif ref_r < 0.86:
-        referrer = rng.choice(["https://www.google.com/", "https://duckduckgo.com/",
-                               "https://www.bing.com/", "https://news.ycombinator.com/",
-                               "https://www.reddit.com/", "https://t.co/"])
+        referrer = rng.choice(
+            [
+                "https://www.google.com/",
+                "https://duckduckgo.com/",
+                "https://www.bing.com/",
+                "https://news.ycombinator.com/",
+                "https://www.reddit.com/",
+                "https://t.co/",
+            ]
+        )
     else:
         referrer = ""
     honeypot = ""
     if rng.random() < 0.004:  # browser autofill into the hidden field
         honeypot = name
     role = "subscriber" if rng.random() < 0.07 else ""
-    out.update(author_name=name, author_email=email, author_url=url, user_ip=ip,
-               user_agent=ua, referrer=referrer, honeypot=honeypot, user_role=role)
+    out.update(
+        author_name=name,
+        author_email=email,
+        author_url=url,
+        user_ip=ip,
+        user_agent=ua,
+        referrer=referrer,
+        honeypot=honeypot,
+        user_role=role,
+    )
     return out
 
 
@@ -758,22 +1397,26 @@ def spam_url(rng: random.Random, rec: dict, infra: SpamInfra) -> str:
         d = rng.choice(pool)
     else:
         words = ascii_slug(rng.choice(KEYWORD_NAMES.get(rec["family"], ["best deals"])))
-        d = f"{words}-{rng.choice(['pro', 'online', 'hub', '24', 'now', 'store', 'top'])}." \
+        d = (
+            f"{words}-{rng.choice(['pro', 'online', 'hub', '24', 'now', 'store', 'top'])}."
             f"{rng.choice(SPAM_TLDS)}"
+        )
     scheme = "http" if rng.random() < 0.3 else "https"
     path = rng.choice(["", "/", "/index.php", f"/?ref={rng.randint(1, 999)}", "/blog/"])
     return f"{scheme}://{d}{path}"
 
 
-def spam_meta(seed: int, rec: dict, post: Post, when: datetime, infra: SpamInfra,
-              salt: str = "") -> dict:
+def spam_meta(
+    seed: int, rec: dict, post: Post, when: datetime, infra: SpamInfra, salt: str = ""
+) -> dict:
     rng = rng_for(seed, "spam", rec["id"], salt)
     lang = rec["lang"]
     site = post.site
     ctype = rec.get("comment_type") or ""
     if not ctype:
-        ctype = rng.choices(["comment", "reply", "trackback", "pingback"],
-                            weights=[85, 10, 3, 2])[0]
+        ctype = rng.choices(["comment", "reply", "trackback", "pingback"], weights=[85, 10, 3, 2])[
+            0
+        ]
 
     display, first, last = person(rng, lang if lang in FIRST else "en")
     name = rec.get("author_name") or ""
@@ -786,8 +1429,20 @@ def spam_meta(seed: int, rec: dict, post: Post, when: datetime, infra: SpamInfra
         elif r < 0.92:
             name = rng.choice(FIRST["en"]) + str(rng.randint(1, 9999))
         else:
-            name = rng.choice(["admin", "Hello", "Guest", "Anonymous", "xrumer", "hi",
-                               "JosephBoaks", "RobertDrync", "MichaelFoEt", "KennethHit"])
+            name = rng.choice(
+                [
+                    "admin",
+                    "Hello",
+                    "Guest",
+                    "Anonymous",
+                    "xrumer",
+                    "hi",
+                    "JosephBoaks",
+                    "RobertDrync",
+                    "MichaelFoEt",
+                    "KennethHit",
+                ]
+            )
     url = rec.get("author_url") or ""
     if not url and rng.random() < 0.55:
         url = spam_url(rng, rec, infra)
@@ -803,14 +1458,17 @@ def spam_meta(seed: int, rec: dict, post: Post, when: datetime, infra: SpamInfra
         providers = [*PROVIDERS.get(lang, PROVIDERS["en"]), "mail.ru", "yandex.ru", "aol.com"]
         email = f"{mail_local(rng, f_, l_, name)}@{rng.choice(providers)}"
     elif r < 0.80:
-        junk = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(
-            rng.randint(6, 12)))
+        junk = "".join(
+            rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(rng.randint(6, 12))
+        )
         email = f"{junk}@{rng.choice(ODD_MAIL_DOMAINS)}"
     else:
         d = url_domain(url) or url_domain(first_url(rec["content"]))
         if d:
-            email = f"{rng.choice(['info', 'contact', 'sales', 'admin', 'support', 'seo'])}@" \
-                    f"{d.removeprefix('www.')}"
+            email = (
+                f"{rng.choice(['info', 'contact', 'sales', 'admin', 'support', 'seo'])}@"
+                f"{d.removeprefix('www.')}"
+            )
         else:
             local = ascii_slug(name).replace("-", ".")[:20] or "info"
             email = f"{local}@{rng.choice(ODD_MAIL_DOMAINS)}"
@@ -848,28 +1506,53 @@ def spam_meta(seed: int, rec: dict, post: Post, when: datetime, infra: SpamInfra
     elif rr < 0.92:
         referrer = url or f"http://{rng.choice(ODD_MAIL_DOMAINS)}/"
     else:
-        referrer = rng.choice(["http://www.google.com/", "https://www.google.com/search?q=" +
-                               ascii_slug(rec.get("topic") or "blog").replace("-", "+"),
-                               site["url"].replace("https://", "http://")
-                               + "/wp-comments-post.php"])
+        referrer = rng.choice(
+            [
+                "http://www.google.com/",
+                "https://www.google.com/search?q="
+                + ascii_slug(rec.get("topic") or "blog").replace("-", "+"),
+                site["url"].replace("https://", "http://") + "/wp-comments-post.php",
+            ]
+        )
 
     honeypot = ""
     if rng.random() < 0.13:
-        honeypot = rng.choice([url or "http://", name, email or "1", "1", "on",
-                               rec["content"][:40], "http://" + (url_domain(url) or "x.example")])
+        honeypot = rng.choice(
+            [
+                url or "http://",
+                name,
+                email or "1",
+                "1",
+                "on",
+                rec["content"][:40],
+                "http://" + (url_domain(url) or "x.example"),
+            ]
+        )
     role = "subscriber" if rng.random() < 0.02 else ""
-    return {"comment_type": ctype, "author_name": name, "author_email": email,
-            "author_url": url, "user_ip": ip, "user_agent": ua, "referrer": referrer,
-            "honeypot": honeypot, "user_role": role}
+    return {
+        "comment_type": ctype,
+        "author_name": name,
+        "author_email": email,
+        "author_url": url,
+        "user_ip": ip,
+        "user_agent": ua,
+        "referrer": referrer,
+        "honeypot": honeypot,
+        "user_role": role,
+    }
 
 
-def choose_spam_post(seed: int, rec: dict, posts_by_site: dict[str, list[Post]],
-                     salt: str = "") -> Post:
+def choose_spam_post(
+    seed: int, rec: dict, posts_by_site: dict[str, list[Post]], salt: str = ""
+) -> Post:
     rng = rng_for(seed, "spampost", rec["id"], salt)
     lang = rec["lang"]
     same_lang = [s for s in SITES if lang in s["langs"] and posts_by_site.get(s["url"])]
-    candidates = same_lang if same_lang and rng.random() < 0.7 else [
-        s for s in SITES if posts_by_site.get(s["url"])]
+    candidates = (
+        same_lang
+        if same_lang and rng.random() < 0.7
+        else [s for s in SITES if posts_by_site.get(s["url"])]
+    )
     if not candidates:
         site = site_for(lang, "*")
         return Post(seed, site, site_lang(site), "misc", 0)
@@ -881,33 +1564,117 @@ def choose_spam_post(seed: int, rec: dict, posts_by_site: dict[str, list[Post]],
 # Obfuscation
 # --------------------------------------------------------------------------------------
 HOMO = {
-    "a": ["а", "α"], "c": ["с", "ϲ"], "e": ["е", "ε"], "i": ["і", "ι"], "o": ["о", "ο"],
-    "p": ["р", "ρ"], "s": ["ѕ"], "x": ["х", "χ"], "y": ["у", "γ"], "j": ["ј"], "h": ["һ"],
-    "k": ["κ"], "v": ["ν"], "n": ["η"], "A": ["А", "Α"], "B": ["В", "Β"], "C": ["С"],
-    "E": ["Е", "Ε"], "H": ["Н", "Η"], "I": ["І", "Ι"], "K": ["К", "Κ"], "M": ["М", "Μ"],
-    "O": ["О", "Ο"], "P": ["Р", "Ρ"], "T": ["Т", "Τ"], "X": ["Х", "Χ"], "Y": ["Υ"],
+    "a": ["а", "α"],
+    "c": ["с", "ϲ"],
+    "e": ["е", "ε"],
+    "i": ["і", "ι"],
+    "o": ["о", "ο"],
+    "p": ["р", "ρ"],
+    "s": ["ѕ"],
+    "x": ["х", "χ"],
+    "y": ["у", "γ"],
+    "j": ["ј"],
+    "h": ["һ"],
+    "k": ["κ"],
+    "v": ["ν"],
+    "n": ["η"],
+    "A": ["А", "Α"],
+    "B": ["В", "Β"],
+    "C": ["С"],
+    "E": ["Е", "Ε"],
+    "H": ["Н", "Η"],
+    "I": ["І", "Ι"],
+    "K": ["К", "Κ"],
+    "M": ["М", "Μ"],
+    "O": ["О", "Ο"],
+    "P": ["Р", "Ρ"],
+    "T": ["Т", "Τ"],
+    "X": ["Х", "Χ"],
+    "Y": ["Υ"],
 }
 ZW = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
-LEET = {"a": ["4", "@"], "e": ["3"], "i": ["1", "!"], "o": ["0"], "s": ["5", "$"],
-        "t": ["7"], "l": ["1"], "g": ["9"], "b": ["8"]}
+LEET = {
+    "a": ["4", "@"],
+    "e": ["3"],
+    "i": ["1", "!"],
+    "o": ["0"],
+    "s": ["5", "$"],
+    "t": ["7"],
+    "l": ["1"],
+    "g": ["9"],
+    "b": ["8"],
+}
 WORD_RE = re.compile(r"[^\W\d_]{4,}")
 TOKEN_RE = re.compile(r"https?://\S+|<[^>]+>|\[/?url[^\]]*\]|\S+@\S+|[^\W\d_]{4,}")
 SPAM_WORDS = {
-    "viagra", "cialis", "casino", "bitcoin", "crypto", "loan", "loans", "essay", "pills",
-    "pharmacy", "slots", "slot", "betting", "followers", "replica", "prescription", "bonus",
-    "spins", "poker", "investment", "recovery", "dating", "singles", "escort", "payday",
-    "credit", "tramadol", "xanax", "cheap", "free", "whatsapp", "telegram", "support",
-    "quickbooks", "printer", "airlines", "backlinks", "seo", "assignment", "homework",
-    "dissertation", "rolex", "keys", "likes", "views", "instagram", "tiktok", "spell",
-    "love", "girls", "webcam", "trading", "forex", "profit", "money", "cash", "wallet",
+    "viagra",
+    "cialis",
+    "casino",
+    "bitcoin",
+    "crypto",
+    "loan",
+    "loans",
+    "essay",
+    "pills",
+    "pharmacy",
+    "slots",
+    "slot",
+    "betting",
+    "followers",
+    "replica",
+    "prescription",
+    "bonus",
+    "spins",
+    "poker",
+    "investment",
+    "recovery",
+    "dating",
+    "singles",
+    "escort",
+    "payday",
+    "credit",
+    "tramadol",
+    "xanax",
+    "cheap",
+    "free",
+    "whatsapp",
+    "telegram",
+    "support",
+    "quickbooks",
+    "printer",
+    "airlines",
+    "backlinks",
+    "seo",
+    "assignment",
+    "homework",
+    "dissertation",
+    "rolex",
+    "keys",
+    "likes",
+    "views",
+    "instagram",
+    "tiktok",
+    "spell",
+    "love",
+    "girls",
+    "webcam",
+    "trading",
+    "forex",
+    "profit",
+    "money",
+    "cash",
+    "wallet",
 }
 
 
 def keyword_spans(text: str, rng: random.Random, k: int) -> list[tuple[int, int]]:
     """Pick up to k word spans to disguise, preferring known spam words, never inside
     URLs, tags or e-mail addresses."""
-    words = [m for m in TOKEN_RE.finditer(text)
-             if WORD_RE.fullmatch(m.group(0)) and len(m.group(0)) <= 15]
+    words = [
+        m
+        for m in TOKEN_RE.finditer(text)
+        if WORD_RE.fullmatch(m.group(0)) and len(m.group(0)) <= 15
+    ]
     if not words:
         return []
     hot = [m for m in words if m.group(0).lower() in SPAM_WORDS]
@@ -928,8 +1695,9 @@ def replace_spans(text: str, spans: list[tuple[int, int]], fn) -> str:
 
 def ob_homoglyph(text: str, rng: random.Random) -> str:
     if rng.random() < 0.35:  # sprinkle through the whole text outside URLs
-        spans = [(m.start(), m.end()) for m in TOKEN_RE.finditer(text)
-                 if WORD_RE.fullmatch(m.group(0))]
+        spans = [
+            (m.start(), m.end()) for m in TOKEN_RE.finditer(text) if WORD_RE.fullmatch(m.group(0))
+        ]
         rate = rng.uniform(0.15, 0.4)
     else:
         spans, rate = keyword_spans(text, rng, rng.randint(1, 4)), rng.uniform(0.4, 0.9)
@@ -950,8 +1718,9 @@ def ob_homoglyph(text: str, rng: random.Random) -> str:
 
 def ob_zero_width(text: str, rng: random.Random) -> str:
     if rng.random() < 0.3:
-        spans = [(m.start(), m.end()) for m in TOKEN_RE.finditer(text)
-                 if WORD_RE.fullmatch(m.group(0))]
+        spans = [
+            (m.start(), m.end()) for m in TOKEN_RE.finditer(text) if WORD_RE.fullmatch(m.group(0))
+        ]
     else:
         spans = keyword_spans(text, rng, rng.randint(1, 5))
     zw = rng.sample(ZW, rng.randint(1, 3))
@@ -969,24 +1738,27 @@ def ob_zero_width(text: str, rng: random.Random) -> str:
 
 def ob_spaced(text: str, rng: random.Random) -> str:
     sep = rng.choice([" ", " ", ".", "-", " . ", "_", "*"])
-    return replace_spans(text, keyword_spans(text, rng, rng.randint(1, 3)),
-                         lambda w: sep.join(w))
+    return replace_spans(text, keyword_spans(text, rng, rng.randint(1, 3)), lambda w: sep.join(w))
 
 
 def ob_leet(text: str, rng: random.Random) -> str:
     whole = rng.random() < 0.25
-    spans = ([(m.start(), m.end()) for m in TOKEN_RE.finditer(text)
-              if WORD_RE.fullmatch(m.group(0))] if whole
-             else keyword_spans(text, rng, rng.randint(1, 4)))
+    spans = (
+        [(m.start(), m.end()) for m in TOKEN_RE.finditer(text) if WORD_RE.fullmatch(m.group(0))]
+        if whole
+        else keyword_spans(text, rng, rng.randint(1, 4))
+    )
     rate = 0.35 if whole else 0.7
 
     def sub(word: str) -> str:
-        out = "".join(rng.choice(LEET[ch.lower()]) if ch.lower() in LEET and rng.random() < rate
-                      else ch for ch in word)
+        out = "".join(
+            rng.choice(LEET[ch.lower()]) if ch.lower() in LEET and rng.random() < rate else ch
+            for ch in word
+        )
         if out == word:
             i = next((i for i, ch in enumerate(word) if ch.lower() in LEET), None)
             if i is not None:
-                out = word[:i] + LEET[word[i].lower()][0] + word[i + 1:]
+                out = word[:i] + LEET[word[i].lower()][0] + word[i + 1 :]
         return out
 
     return replace_spans(text, spans, sub)
@@ -1007,13 +1779,14 @@ def ob_entities(text: str, rng: random.Random) -> str:
     out = replace_spans(text, spans, lambda w: "".join(enc(c) for c in w))
     if out == text or rng.random() < 0.3:
         out = out.replace("&", "&amp;") if "&#" not in out else out
-        out = out.replace("'", "&#39;").replace("\"", "&quot;")
+        out = out.replace("'", "&#39;").replace('"', "&quot;")
     return out
 
 
 def to_fullwidth(s: str) -> str:
-    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else ("\u3000" if c == " " else c)
-                   for c in s)
+    return "".join(
+        chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else ("\u3000" if c == " " else c) for c in s
+    )
 
 
 def ob_fullwidth(text: str, rng: random.Random) -> str:
@@ -1024,8 +1797,12 @@ def ob_fullwidth(text: str, rng: random.Random) -> str:
 
 
 OBFUSCATORS = {
-    "homoglyph": ob_homoglyph, "zero_width": ob_zero_width, "spaced": ob_spaced,
-    "leet": ob_leet, "html_entities": ob_entities, "fullwidth": ob_fullwidth,
+    "homoglyph": ob_homoglyph,
+    "zero_width": ob_zero_width,
+    "spaced": ob_spaced,
+    "leet": ob_leet,
+    "html_entities": ob_entities,
+    "fullwidth": ob_fullwidth,
 }
 
 
@@ -1054,8 +1831,10 @@ def build(raw_dir: Path, seed: int) -> tuple[list[dict], list[str]]:
     for rec in ham + spam:
         other = seen.get(rec["content"])
         if other is not None:
-            notes.append(f"dropped {rec['id']} ({rec['label']}): same content as "
-                         f"{other['id']} ({other['label']})")
+            notes.append(
+                f"dropped {rec['id']} ({rec['label']}): same content as "
+                f"{other['id']} ({other['label']})"
+            )
             continue
         seen[rec["content"]] = rec
         kept.append(rec)
@@ -1129,25 +1908,39 @@ def build(raw_dir: Path, seed: int) -> tuple[list[dict], list[str]]:
         meta = spam_meta(seed, var, post, when, infra)
         row = make_row(var, src["id"], "obfuscated", post, when, meta, post.topic)
         rows.append(row)
-    notes.append("obfuscation techniques used: " + ", ".join(
-        f"{k}={v}" for k, v in sorted(technique_counts.items())))
+    notes.append(
+        "obfuscation techniques used: "
+        + ", ".join(f"{k}={v}" for k, v in sorted(technique_counts.items()))
+    )
 
     rows.sort(key=lambda r: r["id"])
     check(rows)
     return rows, notes
 
 
-def make_row(rec: dict, group: str, family: str, post: Post, when: datetime, meta: dict,
-             topic: str | None) -> dict:
+def make_row(
+    rec: dict, group: str, family: str, post: Post, when: datetime, meta: dict, topic: str | None
+) -> dict:
     row = {
-        "id": rec["id"], "group": group, "label": rec["label"], "family": family,
-        "lang": rec["lang"], "topic": topic or "", "content": rec["content"],
-        "author_name": meta.get("author_name", ""), "author_email": meta.get("author_email", ""),
-        "author_url": meta.get("author_url", ""), "user_ip": meta.get("user_ip", ""),
-        "user_agent": meta.get("user_agent", ""), "referrer": meta.get("referrer", ""),
-        "permalink": post.permalink, "comment_type": meta.get("comment_type", "comment"),
-        "created_at": iso(when), "post_published_at": iso(post.published),
-        "honeypot": meta.get("honeypot", ""), "site": post.site["url"],
+        "id": rec["id"],
+        "group": group,
+        "label": rec["label"],
+        "family": family,
+        "lang": rec["lang"],
+        "topic": topic or "",
+        "content": rec["content"],
+        "author_name": meta.get("author_name", ""),
+        "author_email": meta.get("author_email", ""),
+        "author_url": meta.get("author_url", ""),
+        "user_ip": meta.get("user_ip", ""),
+        "user_agent": meta.get("user_agent", ""),
+        "referrer": meta.get("referrer", ""),
+        "permalink": post.permalink,
+        "comment_type": meta.get("comment_type", "comment"),
+        "created_at": iso(when),
+        "post_published_at": iso(post.published),
+        "honeypot": meta.get("honeypot", ""),
+        "site": post.site["url"],
         "user_role": meta.get("user_role", ""),
     }
     return {k: ("" if row[k] is None else str(row[k])) for k in COLUMNS}
@@ -1185,8 +1978,10 @@ def md_table(header: list[str], body: list[list[object]]) -> str:
     def numeric(i: int) -> bool:
         return all(re.fullmatch(r"[\d.%-]+", str(row[i]).strip("*")) for row in body)
 
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---:" if numeric(i) else "---" for i in range(len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if numeric(i) else "---" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
     return "\n".join(lines)
 
@@ -1198,18 +1993,35 @@ def pct(part: int, whole: int) -> str:
 def report(rows: list[dict], markdown: bool) -> str:
     by_label = Counter(r["label"] for r in rows)
     fam = Counter((r["label"], r["family"]) for r in rows)
-    langs = sorted({r["lang"] for r in rows},
-                   key=lambda lang: (-sum(1 for r in rows if r["lang"] == lang), lang))
+    langs = sorted(
+        {r["lang"] for r in rows},
+        key=lambda lang: (-sum(1 for r in rows if r["lang"] == lang), lang),
+    )
     lang_lab = Counter((r["lang"], r["label"]) for r in rows)
     out = []
-    out.append(md_table(["label", "rows"], [[k, by_label[k]] for k in sorted(by_label)]
-                        + [["**total**", len(rows)]]))
-    out.append(md_table(["label", "family", "rows"],
-                        [[lab, f, c] for (lab, f), c in sorted(fam.items())]))
-    out.append(md_table(["lang", "ham", "spam", "total"],
-                        [[lang, lang_lab[(lang, "ham")], lang_lab[(lang, "spam")],
-                          lang_lab[(lang, "ham")] + lang_lab[(lang, "spam")]]
-                         for lang in langs]))
+    out.append(
+        md_table(
+            ["label", "rows"],
+            [[k, by_label[k]] for k in sorted(by_label)] + [["**total**", len(rows)]],
+        )
+    )
+    out.append(
+        md_table(["label", "family", "rows"], [[lab, f, c] for (lab, f), c in sorted(fam.items())])
+    )
+    out.append(
+        md_table(
+            ["lang", "ham", "spam", "total"],
+            [
+                [
+                    lang,
+                    lang_lab[(lang, "ham")],
+                    lang_lab[(lang, "spam")],
+                    lang_lab[(lang, "ham")] + lang_lab[(lang, "spam")],
+                ]
+                for lang in langs
+            ],
+        )
+    )
     stats = []
     for lab in ("ham", "spam"):
         rs = [r for r in rows if r["label"] == lab]
@@ -1223,23 +2035,48 @@ def report(rows: list[dict], markdown: bool) -> str:
             return (a - b).total_seconds() / 86400
 
         ds = sorted(days(r) for r in rs)
-        bot = sum(1 for r in rs if not r["user_agent"].startswith("Mozilla/5.0 (")
-                  or "MSIE" in r["user_agent"])
-        stats.append([
-            lab, n, pct(sum(1 for r in rs if r["author_url"]), n),
-            pct(sum(1 for r in rs if not r["author_email"]), n),
-            pct(sum(1 for r in rs if r["author_email"].endswith("@gmail.com")), n),
-            pct(sum(1 for r in rs if not r["referrer"]), n),
-            pct(sum(1 for r in rs if r["referrer"].startswith(r["permalink"])), n),
-            pct(bot, n), pct(sum(1 for r in rs if ":" in r["user_ip"]), n),
-            pct(sum(1 for r in rs if r["honeypot"]), n),
-            f"{ds[n // 2]:.1f}", pct(sum(1 for d in ds if d > 90), n),
-            pct(sum(1 for r in rs if r["comment_type"] in ("trackback", "pingback")), n),
-        ])
-    out.append(md_table(["label", "rows", "author_url set", "no e-mail", "gmail",
-                         "no referrer", "referrer = post", "non-browser UA", "IPv6",
-                         "honeypot filled", "median days after post", "> 90 days after post",
-                         "track/pingback"], stats))
+        bot = sum(
+            1
+            for r in rs
+            if not r["user_agent"].startswith("Mozilla/5.0 (") or "MSIE" in r["user_agent"]
+        )
+        stats.append(
+            [
+                lab,
+                n,
+                pct(sum(1 for r in rs if r["author_url"]), n),
+                pct(sum(1 for r in rs if not r["author_email"]), n),
+                pct(sum(1 for r in rs if r["author_email"].endswith("@gmail.com")), n),
+                pct(sum(1 for r in rs if not r["referrer"]), n),
+                pct(sum(1 for r in rs if r["referrer"].startswith(r["permalink"])), n),
+                pct(bot, n),
+                pct(sum(1 for r in rs if ":" in r["user_ip"]), n),
+                pct(sum(1 for r in rs if r["honeypot"]), n),
+                f"{ds[n // 2]:.1f}",
+                pct(sum(1 for d in ds if d > 90), n),
+                pct(sum(1 for r in rs if r["comment_type"] in ("trackback", "pingback")), n),
+            ]
+        )
+    out.append(
+        md_table(
+            [
+                "label",
+                "rows",
+                "author_url set",
+                "no e-mail",
+                "gmail",
+                "no referrer",
+                "referrer = post",
+                "non-browser UA",
+                "IPv6",
+                "honeypot filled",
+                "median days after post",
+                "> 90 days after post",
+                "track/pingback",
+            ],
+            stats,
+        )
+    )
     text = "\n\n".join(out)
     if markdown:
         return text

@@ -94,4 +94,3 @@ def main(argv: list[str] | None = None) -> None:
     else:
         with _connected(args.url) as connection:
             command.revision(alembic_config(connection), message=args.message, autogenerate=True)
-

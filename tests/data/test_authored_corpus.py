@@ -19,18 +19,50 @@ CORPUS = ROOT / "data" / "authored" / "comments.jsonl"
 BUILD = ROOT / "data" / "authored" / "build.py"
 
 REQUIRED_COLUMNS = [
-    "id", "group", "label", "family", "lang", "topic", "content",
-    "author_name", "author_email", "author_url", "user_ip", "user_agent", "referrer",
-    "permalink", "comment_type", "created_at", "post_published_at", "honeypot", "site",
+    "id",
+    "group",
+    "label",
+    "family",
+    "lang",
+    "topic",
+    "content",
+    "author_name",
+    "author_email",
+    "author_url",
+    "user_ip",
+    "user_agent",
+    "referrer",
+    "permalink",
+    "comment_type",
+    "created_at",
+    "post_published_at",
+    "honeypot",
+    "site",
     "user_role",
 ]
 SPAM_FAMILIES = {
-    "seo_link_drop", "generic_praise", "tech_support_scam", "pharma", "casino_betting",
-    "crypto_investment", "essay_writing", "adult", "fake_followers", "loans",
-    "copied_offtopic", "marketplace", "romance_scam", "obfuscated",
+    "seo_link_drop",
+    "generic_praise",
+    "tech_support_scam",
+    "pharma",
+    "casino_betting",
+    "crypto_investment",
+    "essay_writing",
+    "adult",
+    "fake_followers",
+    "loans",
+    "copied_offtopic",
+    "marketplace",
+    "romance_scam",
+    "obfuscated",
 }
 HARD_HAM_FAMILIES = {
-    "short_thanks", "question_code", "disagreement", "legit_link", "author_reply", "tricky",
+    "short_thanks",
+    "question_code",
+    "disagreement",
+    "legit_link",
+    "author_reply",
+    "tricky",
 }
 
 
@@ -58,8 +90,20 @@ def test_every_line_has_every_column_as_a_string() -> None:
 def test_required_columns_present(corpus: pd.DataFrame) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in corpus.columns]
     assert not missing
-    for col in ("id", "group", "label", "family", "lang", "content", "permalink", "site",
-                "created_at", "post_published_at", "comment_type", "user_ip"):
+    for col in (
+        "id",
+        "group",
+        "label",
+        "family",
+        "lang",
+        "content",
+        "permalink",
+        "site",
+        "created_at",
+        "post_published_at",
+        "comment_type",
+        "user_ip",
+    ):
         assert (corpus[col].astype(str).str.len() > 0).all(), f"empty values in {col}"
 
 
@@ -139,7 +183,7 @@ def test_metadata_overlaps_between_labels(corpus: pd.DataFrame) -> None:
 
 def test_build_is_reproducible(tmp_path: Path) -> None:
     out = tmp_path / "comments.jsonl"
-    subprocess.run([sys.executable, str(BUILD), "--out", str(out), "--quiet"], check=True,
-                   cwd=ROOT)
+    subprocess.run([sys.executable, str(BUILD), "--out", str(out), "--quiet"], check=True, cwd=ROOT)
     assert out.read_bytes() == CORPUS.read_bytes(), (
-        "committed comments.jsonl is stale: run python data/authored/build.py")
+        "committed comments.jsonl is stale: run python data/authored/build.py"
+    )
