@@ -28,6 +28,7 @@ serve: install
 test: install audit
 	npm ci --prefix tests/clients/node --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m pytest
 
 ## make audit: bandit on the code, pip-audit on the locked dependencies (README: Security model)
