@@ -247,7 +247,8 @@ def test_bulk_marks_the_selected_comments_spam(driver: WebDriver, live: Live) ->
         )
     labels = {f.check_id: f.label.value for f in live.storage.list_feedback() if f.check_id in ids}
     assert labels == dict.fromkeys(ids, "spam")
-    assert "3 comments marked spam" in driver.find_element(By.ID, "live").text
+    # The script fills the live region 50 ms after the rows (so screen readers announce it).
+    wait(driver).until(lambda d: "3 comments marked spam" in d.find_element(By.ID, "live").text)
 
 
 def test_create_and_revoke_a_key(driver: WebDriver, live: Live) -> None:
