@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
@@ -26,6 +27,7 @@ from prometheus_client import (
     start_http_server,
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
+from prometheus_client.metrics_core import Metric
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -121,10 +123,26 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
+class _WorkersCollector(prometheus_multiprocess.MultiProcessCollector):
+    """Every worker's sample files, except one a worker is creating at that instant: it is
+    empty then, and prometheus-client's own collector fails the whole scrape on it (a 500)."""
+
+    def collect(self) -> Iterable[Metric]:
+        files = [path for path in Path(self._path).glob("*.db") if _has_header(path)]
+        return self.merge([str(path) for path in files], accumulate=True)
+
+
+def _has_header(path: Path) -> bool:
+    try:
+        return path.stat().st_size >= 8  # the used-bytes header; then it reads as samples
+    except FileNotFoundError:  # a dead worker's live gauge, just removed
+        return False
+
+
 def merged_registry(directory: str) -> CollectorRegistry:
     """A registry that reads every worker's samples from ``directory`` at each scrape."""
     registry = CollectorRegistry()
-    prometheus_multiprocess.MultiProcessCollector(registry, path=directory)
+    _WorkersCollector(registry, path=directory)
     return registry
 
 

@@ -66,6 +66,23 @@ def test_metrics_are_private_by_default_and_served_on_their_own_port(settings: S
     assert "sluice_verdicts_total" in scraped.text
 
 
+def test_a_scrape_skips_the_sample_file_a_worker_is_creating(tmp_path) -> None:
+    """A worker creates its file empty and sizes it a moment later; a scrape in between
+    failed with a 500 (seen in tests/scale/test_workers.py)."""
+    from prometheus_client import generate_latest
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+    from service.observability import merged_registry
+
+    written = MmapedDict(str(tmp_path / "counter_101.db"))
+    key = mmap_key("sluice_feedback", "sluice_feedback_total", ["label"], ["spam"], "Feedback")
+    written.write_value(key, 3.0, 0.0)
+    written.close()
+    (tmp_path / "counter_102.db").touch()  # the other worker, mid-creation
+    text = generate_latest(merged_registry(str(tmp_path))).decode()
+    assert 'sluice_feedback_total{label="spam"} 3.0' in text
+
+
 def test_one_json_access_line_per_request_without_personal_data(client: TestClient, caplog) -> None:
     import json
     import logging
