@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from service.settings import Settings
-from service.storage import FeedbackRecord, Storage
+from service.spool import Spool
+from service.storage import FeedbackRecord, SiteSettings, Storage
 from service.storage.comment_fields import EMAIL_HASH_FIELD, IP_HASH_FIELD
 from training import artifacts
 from training.__main__ import main as training_main
@@ -90,9 +91,20 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     storage = open_storage_from(settings)
-    count = storage.purge_expired()
-    storage.close()
+    try:
+        count = storage.purge_expired()
+        longest = max((site.settings.retention_days for site in storage.list_sites()), default=0)
+    finally:
+        storage.close()
     print(f"purged {count} expired comment texts")
+    # Spool lines the database refused are kept for an operator, with comments in clear:
+    # they go after the longest retention any site has (the default when there is none).
+    days = longest or SiteSettings().retention_days
+    dropped = Spool(settings.data_dir / "spool").purge_rejected(
+        before=datetime.now(UTC) - timedelta(days=days)
+    )
+    if dropped:
+        print(f"purged {dropped} set-aside spool lines older than {days} days")
     return 0
 
 

@@ -38,6 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -200,12 +201,35 @@ class Spool:
             log.info("spool replayed: %d stored, %d dropped", replayed, dropped)
         return ReplayResult(replayed, dropped, complete=True)
 
+    def purge_rejected(self, *, before: datetime) -> int:
+        """Drop set-aside lines made before ``before``: they hold comments and personal data
+        in clear, so they follow the retention of what the database keeps (``purge``)."""
+        path = self.directory / "rejected.jsonl"
+        if not path.exists():
+            return 0
+        with self._lock:
+            lines, _torn = _whole_lines(path.read_bytes())
+            kept = [line for line in lines if not _made_before(line, before)]
+            if len(kept) < len(lines):
+                _rewrite(path, kept)
+        return len(lines) - len(kept)
+
     def _reject(self, line: bytes) -> None:
         try:
             with open(self.directory / "rejected.jsonl", "ab") as rejected:
                 rejected.write(line + b"\n")
         except OSError:
             log.exception("could not keep a rejected spool line")
+
+
+def _made_before(line: bytes, moment: datetime) -> bool:
+    """Whether a spooled line was made before ``moment``; one that cannot be read counts as
+    old (it can only be looked at by hand, and may hold anything)."""
+    try:
+        made = datetime.fromisoformat(json.loads(line)["at"])
+    except (ValueError, KeyError, TypeError):
+        return True
+    return made < moment
 
 
 def _reason(exc: OSError) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,24 @@ def test_purge_and_privacy_commands(env: Settings, capsys) -> None:
     assert main(["privacy", "export", "--email", "ann@example.org"]) == 0
     after = json.loads(capsys.readouterr().out)
     assert after["checks"] == [] and after["feedback"] == []
+
+
+def test_purge_drops_old_set_aside_spool_lines(env: Settings, capsys) -> None:
+    """Lines the database refused are kept for an operator with comments in clear: only for
+    as long as the longest site retention (15 days by default)."""
+    rejected = env.data_dir / "spool" / "rejected.jsonl"
+    rejected.parent.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    lines = [
+        {"kind": "check", "at": (now - timedelta(days=20)).isoformat(), "fields": {"x": "old"}},
+        {"kind": "feedback", "at": (now - timedelta(days=1)).isoformat(), "fields": {"x": "new"}},
+    ]
+    rejected.write_text("".join(json.dumps(line) + "\n" for line in lines) + "not json\n")
+    assert main(["purge"]) == 0
+    assert "purged 2 set-aside spool lines older than 15 days" in capsys.readouterr().out
+    assert [json.loads(line)["fields"]["x"] for line in rejected.read_text().splitlines()] == [
+        "new"
+    ]
 
 
 @pytest.mark.slow
