@@ -625,6 +625,16 @@ class Moderation:
         site = self.storage.get_site(int(entry["site_id"]))
         if site is None:
             raise ValueError(f"site {entry['site_id']} no longer exists")
+        check_id = entry.get("check_id")
+        if (
+            check_id
+            and self.spool is not None
+            and self.storage.get_check(check_id) is None
+            and self.spool.holds_check_anywhere(check_id)
+        ):
+            # Its check waits in another process's file (locked while that process writes):
+            # stop here and go on at the next replay, so the feedback is stored linked to it.
+            raise CheckNotReplayedYet("feedback waits for its check to be replayed")
         at = datetime.fromisoformat(entry["at"])
         for earlier in self.storage.list_feedback(site_id=site.id, since=at, limit=100):
             if earlier.created_at == at and earlier.label.value == entry["label"]:
@@ -633,6 +643,10 @@ class Moderation:
 
 
 _STORABLE = frozenset(COMMENT_FIELDS)
+
+
+class CheckNotReplayedYet(DatabaseUnavailable):
+    """A spool replay stops at this line and resumes at the next one, as in an outage."""
 
 
 def _entry_size(entry: Entry) -> int:

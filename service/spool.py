@@ -136,6 +136,17 @@ class Spool:
         """True while a check spooled by this process for ``site_id`` awaits replay."""
         return self._pending_checks.get(check_id) == site_id
 
+    def holds_check_anywhere(self, check_id: str) -> bool:
+        """Whether any process's spool file still holds check ``check_id``: files are replayed
+        in no fixed order across processes, so feedback may come up before its check."""
+        wanted = f'"check_id":"{check_id}"'.encode()
+        for path in self.files():
+            with contextlib.suppress(FileNotFoundError):  # replayed meanwhile
+                for line in path.read_bytes().splitlines():
+                    if wanted in line and line.startswith(b'{"kind":"check"'):
+                        return True
+        return False
+
     def files(self) -> list[Path]:
         if not self.directory.is_dir():
             return []

@@ -256,3 +256,41 @@ def test_unwritable_spool_directory_refuses(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(SpoolUnavailable):
         Spool(blocker / "spool").append({"kind": "feedback"})
+
+
+def test_feedback_spooled_by_one_worker_waits_for_its_check_spooled_by_another(
+    db_url: str, models_dir: Path, tmp_path: Path
+) -> None:
+    """Two workers share one spool directory. The check sits in B's file (locked while B
+    writes), the feedback on it in A's: A's replay must not store the feedback unlinked."""
+    from service.models import ModelHolder
+
+    models = ModelHolder(models_dir)
+    models.refresh()
+    storages = [SwitchableStorage(Storage(db_url, secret="two-workers")) for _ in range(2)]
+    a, b = (
+        Moderation(models=models, storage=s, spool=Spool(tmp_path / "spool"))  # type: ignore[arg-type]
+        for s in storages
+    )
+    site = storages[0].real.create_site(url=f"https://workers{time.monotonic_ns()}.example")
+    key_id, _ = storages[0].real.create_key(site_id=site.id)
+    try:
+        for storage in storages:
+            storage.down = True
+        check_id = b.check(site, HAM, key_id=key_id).id
+        b.settle_checks()  # spooled to B's file, which B keeps open
+        assert a.feedback(site, label="spam", source="api", check_id=check_id).spooled
+        for storage in storages:
+            storage.down = False
+
+        assert not a.replay_spool()  # B's file is locked: A stops at the feedback
+        assert storages[0].real.list_feedback(site_id=site.id) == []
+        assert b.replay_spool()  # B stores its check, then A's feedback
+        [feedback] = storages[0].real.list_feedback(site_id=site.id)
+        assert feedback.check_id == check_id and feedback.original_verdict is not None
+        assert a.replay_spool() and not a.spool.files()
+    finally:
+        for moderation, storage in zip((a, b), storages, strict=True):
+            storage.down = False
+            moderation.shutdown()
+            storage.real.close()
