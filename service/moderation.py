@@ -630,7 +630,7 @@ class Moderation:
             check_id
             and self.spool is not None
             and self.storage.get_check(check_id) is None
-            and self.spool.holds_check_anywhere(check_id)
+            and self.spool.spooled_check_site(check_id) is not None
         ):
             # Its check waits in another process's file (locked while that process writes):
             # stop here and go on at the next replay, so the feedback is stored linked to it.

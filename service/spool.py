@@ -133,19 +133,23 @@ class Spool:
     # -- reading ---------------------------------------------------------------------------
 
     def holds_check(self, check_id: str, site_id: int) -> bool:
-        """True while a check spooled by this process for ``site_id`` awaits replay."""
-        return self._pending_checks.get(check_id) == site_id
+        """True while check ``check_id`` of ``site_id`` awaits replay in a spool file of this
+        process or of another worker sharing the directory."""
+        if self._pending_checks.get(check_id) == site_id:
+            return True
+        return self.spooled_check_site(check_id) == site_id
 
-    def holds_check_anywhere(self, check_id: str) -> bool:
-        """Whether any process's spool file still holds check ``check_id``: files are replayed
-        in no fixed order across processes, so feedback may come up before its check."""
+    def spooled_check_site(self, check_id: str) -> int | None:
+        """The site of check ``check_id`` if a spool file (any process's) still holds it.
+        Files are replayed in no fixed order across processes, so feedback can come up
+        before its check. Reads the files: only called while some are pending."""
         wanted = f'"check_id":"{check_id}"'.encode()
         for path in self.files():
             with contextlib.suppress(FileNotFoundError):  # replayed meanwhile
                 for line in path.read_bytes().splitlines():
                     if wanted in line and line.startswith(b'{"kind":"check"'):
-                        return True
-        return False
+                        return int(json.loads(line)["site_id"])
+        return None
 
     def files(self) -> list[Path]:
         if not self.directory.is_dir():
