@@ -500,19 +500,7 @@ class Moderation:
             self.spool.append(entry)  # SpoolUnavailable: the writer keeps them and retries
 
     def _store_check(self, entry: Entry) -> None:
-        self.storage.record_check(
-            site_id=entry["site_id"],
-            fields=entry["fields"],
-            score=entry["score"],
-            verdict=entry["verdict"],
-            model_version=entry["model_version"],
-            reasons=entry["reasons"],
-            key_id=entry["key_id"],
-            check_id=entry["check_id"],
-            is_test=entry["is_test"],
-            count_usage=not entry["is_test"],
-            at=datetime.fromisoformat(entry["at"]),
-        )
+        self.storage.record_new_check(_new_check(entry))
 
     def feedback(
         self,

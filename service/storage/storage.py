@@ -429,6 +429,10 @@ class Storage:
         except sa_exc.IntegrityError as exc:
             raise self._check_conflict(check_id, key_id) from exc
 
+    def record_new_check(self, check: NewCheck) -> CheckRecord:
+        """``record_check`` for one ``NewCheck`` (what the write-behind queue and spool hold)."""
+        return self.record_check(**{name: getattr(check, name) for name in NewCheck.__slots__})
+
     def record_checks(self, checks: Sequence[NewCheck]) -> int:
         """Store a batch of checks with their counters and usage in one transaction.
 
@@ -451,19 +455,7 @@ class Storage:
         stored = 0
         for check in checks:
             try:
-                self.record_check(
-                    site_id=check.site_id,
-                    fields=check.fields,
-                    score=check.score,
-                    verdict=check.verdict,
-                    model_version=check.model_version,
-                    reasons=check.reasons,
-                    key_id=check.key_id,
-                    check_id=check.check_id,
-                    is_test=check.is_test,
-                    count_usage=check.count_usage,
-                    at=check.at,
-                )
+                self.record_new_check(check)
             except (AlreadyExists, NotFound) as exc:
                 log.warning("check %s not stored: %s", check.check_id, exc)
             else:
