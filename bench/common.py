@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,6 +89,21 @@ def load_corpora() -> Corpora:
     else:
         missing["authored"] = f"{AUTHORED_CORPUS.relative_to(REPO_ROOT)} does not exist yet"
     return Corpora(frames=frames, checksums=checksums, missing=missing)
+
+
+def stop_server(process: subprocess.Popen[Any], timeout: float = 20) -> None:
+    """SIGTERM a server started in its own process group (a supervisor and its workers),
+    then SIGKILL what is left after ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _git(*args: str) -> str:

@@ -31,7 +31,6 @@ import os
 import random
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,14 @@ import httpx
 import numpy as np
 import uvloop
 
-from bench.common import REPORTS_DIR, facts_markdown, md_table, run_facts, text_table
+from bench.common import (
+    REPORTS_DIR,
+    facts_markdown,
+    md_table,
+    run_facts,
+    stop_server,
+    text_table,
+)
 from bench.speed import SECRET, SITE_URL, _bodies, _free_port, resolve_model
 from training import artifacts
 from training.data import REPO_ROOT, load_authored, to_records
@@ -216,15 +222,7 @@ def served(env: Mapping[str, str], workdir: Path) -> Iterator[Server]:
             time.sleep(0.2)
         yield server
     finally:
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_server(process)
 
 
 # -------------------------------------------------------------------------------- the load

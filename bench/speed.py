@@ -16,7 +16,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from bench.common import (
     load_corpora,
     md_table,
     run_facts,
+    stop_server,
     text_table,
 )
 from training import artifacts
@@ -360,13 +360,7 @@ def served(factory: str, env: Mapping[str, str], workers: int) -> Iterator[str]:
             time.sleep(0.3)
         yield base
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_server(process)
 
 
 def prepare_service(
