@@ -29,7 +29,8 @@ from service.storage.errors import DatabaseUnavailable, InvalidValue
 
 SQLITE_FILENAME = "sluice.db"
 BUSY_TIMEOUT_MS = 15_000
-#: Execution option read by the BEGIN hook: "IMMEDIATE" for transactions that write.
+#: Execution option read by the BEGIN hook: "IMMEDIATE" for transactions that write,
+#: "NONE" for connections that run one read statement (its own snapshot; no BEGIN needed).
 BEGIN_OPTION = "sluice_sqlite_begin"
 
 _configured: WeakSet[Engine] = WeakSet()
@@ -109,8 +110,9 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(BEGIN_OPTION) == "IMMEDIATE"
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        mode = connection.get_execution_options().get(BEGIN_OPTION)
+        if mode != "NONE":
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
     engine.dispose()
 

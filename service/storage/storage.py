@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -98,6 +98,15 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Built once: constructing the statement per check cost more than running it.
+_REPUTATION_READ = select(
+    ReputationRow.value_hash, ReputationRow.ham_count, ReputationRow.spam_count
+).where(
+    ReputationRow.site_id == bindparam("site_id"),
+    ReputationRow.value_hash.in_(bindparam("hashes", expanding=True)),
+)
+
+
 class Storage:
     """Durable state of the service over SQLite or PostgreSQL.
 
@@ -131,6 +140,12 @@ class Storage:
         configure_sqlite(self._engine)
         writer = self._engine.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
         self._reader = sessionmaker(self._engine, expire_on_commit=False)
+        # One-statement reads: no BEGIN (SQLite) and no BEGIN/ROLLBACK round trips (PostgreSQL).
+        self._single_reads = (
+            self._engine.execution_options(**{BEGIN_OPTION: "NONE"})
+            if self._dialect == "sqlite"
+            else self._engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._writer = sessionmaker(writer, expire_on_commit=False)
         self.keep_feedback_examples = keep_feedback_examples
         self._link_window = feedback_link_window
@@ -178,8 +193,9 @@ class Storage:
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
-        """A plain Core connection for hot reads (no ORM session to build and tear down)."""
-        with unavailable_as_storage_error(), self._engine.connect() as connection:
+        """A plain Core connection for a hot read of one statement (no ORM session to build
+        and tear down, no transaction around it)."""
+        with unavailable_as_storage_error(), self._single_reads.connect() as connection:
             yield connection
 
     @contextmanager
@@ -828,9 +844,7 @@ class Storage:
         if wanted:
             with self._connection() as connection:
                 rows = connection.execute(
-                    select(
-                        ReputationRow.value_hash, ReputationRow.ham_count, ReputationRow.spam_count
-                    ).where(ReputationRow.site_id == site_id, ReputationRow.value_hash.in_(wanted))
+                    _REPUTATION_READ, {"site_id": site_id, "hashes": list(wanted)}
                 )
                 found = {value_hash: Counts(ham, spam) for value_hash, ham, spam in rows}
         zero = Counts(0, 0)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 
 from service.storage import Counts, InvalidValue, NotFound, Storage
 from service.storage.hashing import domain_of, ip_prefix
@@ -74,6 +75,28 @@ def test_update_and_get_reputation(storage: Storage) -> None:
     }
     elsewhere = storage.get_reputation(site_id=other.id, entries=asked[:1])
     assert elsewhere == {asked[0]: Counts(0, 0)}
+
+
+def test_a_reputation_read_is_one_statement_outside_any_transaction(storage: Storage) -> None:
+    """Read per check: no BEGIN/ROLLBACK around it, and it sees a write made just before."""
+    site = storage.create_site(url="https://example.com")
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(storage.engine, "before_cursor_execute", seen)
+    try:
+        assert storage.get_reputation(site_id=site.id, entries=ENTRIES[:1]) == {
+            ENTRIES[0]: Counts(0, 0)
+        }
+        storage.update_reputation(site_id=site.id, entries=ENTRIES[:1], label="spam")
+        statements.clear()
+        found = storage.get_reputation(site_id=site.id, entries=ENTRIES[:1])
+    finally:
+        event.remove(storage.engine, "before_cursor_execute", seen)
+    assert found == {ENTRIES[0]: Counts(ham=0, spam=1)}
+    assert statements == ["SELECT"]
 
 
 def test_email_reputation_accepts_the_address_or_its_stored_hash(storage: Storage) -> None:
