@@ -85,8 +85,12 @@ SPAM_FAMILIES = [
     "copied_offtopic",
     "marketplace",
     "romance_scam",
+    "work_from_home",
+    "seo_outreach",
 ]
 N_OBFUSCATED = 250
+# Share of spam without a link (in its text or raw author URL) typed in by a person.
+HAND_POSTED_SHARE = 0.6
 
 # Comments are dated between the first post and this cut-off (all UTC).
 EPOCH_START = datetime(2021, 3, 1, tzinfo=UTC)
@@ -150,7 +154,14 @@ SITES = [
         "url": "https://frugal-ish.example",
         "langs": ["en"],
         "style": "date",
-        "topics": ["personal-finance", "small-business", "crypto-news", "social-media"],
+        "topics": [
+            "personal-finance",
+            "small-business",
+            "crypto-news",
+            "social-media",
+            "seo",
+            "remote-work",
+        ],
     },
     {
         "url": "https://health-explained.example",
@@ -297,6 +308,8 @@ TOPIC_SLUGS = {
     "small-business": ["pricing-your-handmade-goods", "first-year-bookkeeping"],
     "crypto-news": ["exchange-collapse-lessons", "stablecoins-explained"],
     "social-media": ["growing-slowly-on-instagram", "do-you-need-a-newsletter"],
+    "seo": ["seo-for-small-blogs", "is-link-building-dead", "local-seo-basics"],
+    "remote-work": ["two-years-of-working-from-home", "side-income-reality-check"],
     "health": ["understanding-blood-pressure", "vitamin-d-in-winter", "sleep-hygiene"],
     "fitness": ["couch-to-5k-week-1", "strength-training-over-40"],
     "science": ["why-the-sky-is-blue", "crispr-in-plain-words"],
@@ -826,6 +839,8 @@ KEYWORD_NAMES = {
     ],
     "marketplace": ["replica watches", "cheap software keys", "buy backlinks", "wholesale jerseys"],
     "romance_scam": ["love spell caster", "single ladies", "find your soulmate"],
+    "work_from_home": ["work from home", "make money online", "online jobs", "easy income"],
+    "seo_outreach": ["seo expert", "guest post service", "rank on google", "seo agency"],
 }
 
 # --------------------------------------------------------------------------------------
@@ -1542,6 +1557,73 @@ def spam_meta(
     }
 
 
+def posted_by_hand(seed: int, rec: dict) -> bool:
+    """Scam contacts, testimonies and pitches without a link are often typed in by a person
+    on a phone or a current browser, not posted by a bot: their metadata look ordinary, so
+    the text must carry the verdict."""
+    if first_url(rec["content"]) or rec.get("author_url") or rec.get("comment_type"):
+        return False
+    return rng_for(seed, "byhand", rec["id"]).random() < HAND_POSTED_SHARE
+
+
+def hand_spam_meta(seed: int, rec: dict, post: Post, when: datetime, infra: SpamInfra) -> dict:
+    """Metadata of spam typed in by hand: mostly a reader's, with a few tell-tales left."""
+    rng = rng_for(seed, "handspam", rec["id"])
+    lang = rec["lang"] if rec["lang"] in FIRST else "en"
+    site = post.site
+    display, first, last = person(rng, lang)
+    name = rec.get("author_name") or ""
+    if not name:
+        keywords = KEYWORD_NAMES.get(rec["family"], ["click here"])
+        name = display if rng.random() < 0.85 else rng.choice(keywords)
+    url = spam_url(rng, rec, infra) if rng.random() < 0.2 else ""
+    r = rng.random()
+    if r < 0.05:
+        email = ""
+    elif r < 0.55:
+        digits = str(rng.randint(1, 9999)) if rng.random() < 0.4 else ""
+        email = f"{mail_local(rng, first, last, name)}{digits}@gmail.com"
+    elif r < 0.90:
+        providers = [*PROVIDERS.get(lang, PROVIDERS["en"]), "outlook.com", "yahoo.com"]
+        email = f"{mail_local(rng, first, last, name)}@{rng.choice(providers)}"
+    else:
+        email = f"{mail_local(rng, first, last, name)}@{rng.choice(ODD_MAIL_DOMAINS)}"
+    ipr = rng.random()
+    if ipr < 0.15:
+        ip = f"{rng.choice(infra.subnets)}.{rng.randint(1, 254)}"
+    elif ipr < 0.30:
+        ip = random_public_ipv6(rng)
+    else:
+        ip = random_public_ipv4(rng)
+    u = rng.random()
+    if u < 0.06:
+        ua = rng.choice(BOT_UAS)
+    elif u < 0.15:
+        ua = browser_ua(rng, when, lag_months=rng.randint(12, 48))
+    else:
+        ua = browser_ua(rng, when)
+    rr = rng.random()
+    if rr < 0.62:
+        referrer = post.permalink
+    elif rr < 0.72:
+        referrer = post.permalink + "#respond"
+    elif rr < 0.80:
+        referrer = site["url"] + "/"
+    else:
+        referrer = ""
+    return {
+        "comment_type": "reply" if rng.random() < 0.15 else "comment",
+        "author_name": name,
+        "author_email": email,
+        "author_url": url,
+        "user_ip": ip,
+        "user_agent": ua,
+        "referrer": referrer,
+        "honeypot": name if rng.random() < 0.02 else "",
+        "user_role": "subscriber" if rng.random() < 0.03 else "",
+    }
+
+
 def choose_spam_post(
     seed: int, rec: dict, posts_by_site: dict[str, list[Post]], salt: str = ""
 ) -> Post:
@@ -1875,7 +1957,10 @@ def build(raw_dir: Path, seed: int) -> tuple[list[dict], list[str]]:
     for rec in spam:
         post = choose_spam_post(seed, rec, posts_by_site)
         when = bounded(rng_for(seed, "spamdate", rec["id"]), post.published, spam_delay)
-        meta = spam_meta(seed, rec, post, when, infra)
+        if posted_by_hand(seed, rec):
+            meta = hand_spam_meta(seed, rec, post, when, infra)
+        else:
+            meta = spam_meta(seed, rec, post, when, infra)
         rows.append(make_row(rec, rec["id"], rec["family"], post, when, meta, post.topic))
 
     # Obfuscated variants of a random subset of plain spam.

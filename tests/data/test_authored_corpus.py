@@ -54,6 +54,8 @@ SPAM_FAMILIES = {
     "copied_offtopic",
     "marketplace",
     "romance_scam",
+    "work_from_home",
+    "seo_outreach",
     "obfuscated",
 }
 HARD_HAM_FAMILIES = {
