@@ -10,6 +10,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 
@@ -80,7 +81,10 @@ def build_pipeline(params: ModelParams | None = None, *, seed: int = 0) -> Pipel
     classifier = CalibratedClassifierCV(
         LogisticRegression(C=p.C, solver="liblinear", dual=True, max_iter=2000, random_state=seed),
         method="sigmoid",
-        cv=p.calibration_folds,
+        # Shuffled: training frames arrive grouped by source (and by time within one), and
+        # unshuffled folds would calibrate on cross-corpus predictions, flattening every
+        # probability towards the prior.
+        cv=StratifiedKFold(p.calibration_folds, shuffle=True, random_state=seed),
         ensemble=False,
     )
     return Pipeline(

@@ -68,8 +68,14 @@ def describe_source(name: str, path: Path, frame: pd.DataFrame, weight: float) -
     )
 
 
+# Some rows lose every field at once (this share of ``share``): without them only the public
+# corpora would teach what a comment sent with its text alone looks like.
+CONTENT_ONLY_SHARE = 0.2
+
+
 def drop_metadata(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
-    """Blank each optional field of each row with probability ``share``.
+    """Blank each optional field of each row with probability ``share``, and all of them
+    for a few rows.
 
     Clients send different subsets of the optional fields (the JSON API may get content
     alone, WordPress sends everything). Without this, the model would learn that a field's
@@ -79,8 +85,9 @@ def drop_metadata(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
         return frame
     rng = np.random.default_rng(seed)
     frame = frame.copy()
+    bare = rng.random(len(frame)) < share * CONTENT_ONLY_SHARE
     for name in OPTIONAL_SIGNAL_FIELDS:
-        drop = rng.random(len(frame)) < share
+        drop = bare | (rng.random(len(frame)) < share)
         frame.loc[drop, name] = ""
     return frame
 

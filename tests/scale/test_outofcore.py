@@ -175,7 +175,8 @@ def test_cutoffs_count_each_duplicate_group_once(
     import training.outofcore as outofcore
 
     frame = pd.read_json(AUTHORED_CORPUS, lines=True, dtype=False)
-    frame = frame.sample(n=300, random_state=2).reset_index(drop=True)
+    # One row per group: an obfuscated variant shares its source's group but not its text.
+    frame = frame.drop_duplicates("group").sample(n=300, random_state=2).reset_index(drop=True)
     copies = frame.iloc[:100]  # 100 texts posted three times each
     frame = pd.concat([frame, copies, copies], ignore_index=True).sample(frac=1, random_state=3)
     path = tmp_path / "copies.jsonl"

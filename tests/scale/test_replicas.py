@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import secrets
 import shutil
@@ -34,8 +35,9 @@ import pytest
 from scipy.special import expit, logit
 
 from service.__main__ import main as service_main
+from service.moderation import REPUTATION_WEIGHTS
 from service.scoring import Scorer
-from service.storage import Storage, upgrade
+from service.storage import ReputationKind, Storage, upgrade
 from training import artifacts
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -248,13 +250,22 @@ AUTHOR = {
 def _borderline(cluster: Cluster) -> str:
     """A comment held or blocked by the model alone, that one approval should let through.
 
-    One ham decision moves the log-odds by at least ln 2 x (1.6 + 0.8 + 1.0 + 0.5) for the
-    e-mail, name, website and network (``service.moderation.REPUTATION_WEIGHTS``).
+    One ham decision moves the log-odds by at least ln 2 times the weights of the e-mail,
+    name, website and network (``service.moderation.REPUTATION_WEIGHTS``).
     """
+    one_approval = math.log(2) * sum(
+        REPUTATION_WEIGHTS[kind]
+        for kind in (
+            ReputationKind.AUTHOR_EMAIL,
+            ReputationKind.AUTHOR_NAME,
+            ReputationKind.AUTHOR_URL_DOMAIN,
+            ReputationKind.IP_PREFIX,
+        )
+    )
     scorer = Scorer(artifacts.load_model(cluster.registry / "v1"))
     for text in CANDIDATES:
         probability = scorer.score({"content": text, **AUTHOR}).score
-        shifted = float(expit(logit(probability) - 2.7))
+        shifted = float(expit(logit(probability) - one_approval))
         if probability >= scorer.cutoffs.unsure and shifted < scorer.cutoffs.unsure:
             return text
     pytest.fail("no borderline comment among the candidates for this model")
