@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Path, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import KeyDep, ModerationDep
 from service.api.jsonbody import StrictJsonRoute
@@ -38,22 +39,29 @@ def _out(result: CheckResult) -> CheckOut:
     )
 
 
+# The checks are ``async`` routes that hand the work to one worker thread themselves: for a
+# plain ``def`` route FastAPI also validates the response in the thread pool, a second hop.
+
+
 @router.post("/comments/check", response_model=CheckOut, responses=ERRORS)
-def check_comment(comment: CommentIn, key: KeyDep, moderation: ModerationDep) -> CheckOut:
+async def check_comment(comment: CommentIn, key: KeyDep, moderation: ModerationDep) -> CheckOut:
     """Score one comment before it reaches moderation."""
-    return _out(moderation.check(key.site, comment.record(), key_id=key.key.id))
+    result = await run_in_threadpool(
+        moderation.check, key.site, comment.record(), key_id=key.key.id
+    )
+    return _out(result)
 
 
 @router.post("/comments/check-batch", response_model=BatchOut, responses=ERRORS)
-def check_comments(
+async def check_comments(
     batch: BatchIn, key: KeyDep, moderation: ModerationDep, request: Request
 ) -> BatchOut:
     """Score up to ``SLUICE_MAX_BATCH`` comments at once (re-checking a moderation queue)."""
     limit = request.app.state.settings.max_batch
     if len(batch.comments) > limit:
         raise BadRequest(f"comments: {len(batch.comments)} items, at most {limit} per batch")
-    results = moderation.check_many(
-        key.site, [c.record() for c in batch.comments], key_id=key.key.id
+    results = await run_in_threadpool(
+        moderation.check_many, key.site, [c.record() for c in batch.comments], key_id=key.key.id
     )
     return BatchOut(results=[_out(r) for r in results])
 
