@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import itertools
 import logging
 import math
 import re
@@ -44,12 +43,17 @@ FLOOD_CAP = 4.0
 MAX_MEMBERS = 1000
 MAX_BANDS = 150_000
 _WORD = re.compile(r"\w+")
+_DIGITS = re.compile(r"\d+")
 
 
 def tokens(text: str) -> list[str]:
-    """Folded words of the text (HTML and BBCode flattened), digits collapsed."""
+    """Folded words of the text (HTML and BBCode flattened), digits collapsed.
+
+    Digits are word characters, so collapsing each run in the whole text at once gives
+    the same words as collapsing them word by word.
+    """
     flat = fold(strip_bbcode(strip_html(text))).lower()
-    return [re.sub(r"\d+", "0", word) for word in _WORD.findall(flat)]
+    return _WORD.findall(_DIGITS.sub("0", flat))
 
 
 # MinHash: 18 hash functions (multiply-shift over CRC32s of the features), in 6 bands of 3.
@@ -69,8 +73,13 @@ def band_keys(text: str) -> list[int] | None:
     words = tokens(text)
     if len(words) < MIN_TOKENS:
         return None
-    features = {*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))}
-    values = np.fromiter((zlib.crc32(f.encode()) for f in features), dtype=np.uint64)
+    # CRC32s of the words and of the word pairs ("a b", continued from the CRC of "a "); a
+    # feature seen twice changes no minimum, so repeats are only dropped, not looked for.
+    encoded = [word.encode() for word in words]
+    singles = [zlib.crc32(word) for word in encoded]
+    spaced = [zlib.crc32(b" ", crc) for crc in singles[:-1]]
+    pairs = [zlib.crc32(word, crc) for word, crc in zip(encoded[1:], spaced, strict=True)]
+    values = np.array(list({*singles, *pairs}), dtype=np.uint64)
     minima = ((values[:, None] * _A[None, :] + _B) >> np.uint64(32)).min(axis=0)
     rows = minima.reshape(BANDS, _ROWS).astype(np.uint32)
     return [zlib.crc32(row.tobytes()) for row in rows]
