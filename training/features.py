@@ -229,7 +229,11 @@ def _links(
         urls = find_urls(flat)
     hosts = {url_host(u) for u in urls} - {""}
     if urls:
-        meta["has_link"] = 1.0
+        # "booked on Booking.com" names a site; a scheme, "www." or a path makes it a link.
+        if any("/" in u or u[:4].lower() == "www." for u in urls):
+            meta["has_link"] = 1.0
+        else:
+            meta["domain_mention"] = 1.0
         meta["link_count"] = min(len(urls), 10) / 10.0
         meta["link_domains"] = min(len(hosts), 5) / 5.0
     for host in hosts:
@@ -403,6 +407,7 @@ _META_LABELS = {
     "post_age_log": "time since the post was published",
     "post_older_than_180_days": "comment on a post older than 180 days",
     "content_only": "only the text was sent (no metadata)",
+    "domain_mention": "names a web domain (without a link)",
 }
 _META_PREFIX_LABELS = {
     "script": "written in {} script",

@@ -127,6 +127,18 @@ CLEAR_HAM = [
     },
     {"content": "+1, same problem here on Ubuntu 24.04."},
     {"content": "NO WAY, this is the best thing I've read all week!!!"},
+    {
+        "content": "We skipped the travel agent this time and booked the flats on Airbnb.com "
+        "and the trains on Trainline.com. Worked out about 15% cheaper."
+    },
+]
+
+
+# Spam sent with its text alone and no link: at least held for a moderator. (The first row
+# scored 0.19, "ham", before calibration was fixed and text-only rows were trained on.)
+LINKLESS_SPAM = [
+    {"content": "buy cheap viagra online no prescription overnight delivery"},
+    {"content": "Instant payday loans, no credit check, approval in minutes. Apply today!"},
 ]
 
 
@@ -139,6 +151,12 @@ def scorer(default_model: LoadedModel) -> Scorer:
 def test_clear_spam_is_blocked(scorer: Scorer, comment: dict[str, str]) -> None:
     result = scorer.score(comment)
     assert result.verdict.is_spam, (result.score, result.reasons)
+
+
+@pytest.mark.parametrize("comment", LINKLESS_SPAM, ids=lambda c: c["content"][:40])
+def test_linkless_spam_is_not_published(scorer: Scorer, comment: dict[str, str]) -> None:
+    result = scorer.score(comment)
+    assert result.verdict.value != "ham", (result.score, result.reasons)
 
 
 @pytest.mark.parametrize("comment", CLEAR_HAM, ids=lambda c: c["content"][:40])
