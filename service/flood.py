@@ -46,14 +46,21 @@ _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
 
 
-def tokens(text: str) -> list[str]:
-    """Folded words of the text (HTML and BBCode flattened), digits collapsed.
+def flat_text(text: str) -> str:
+    """The text with HTML and BBCode flattened, folded: what flood bands and the links of
+    link reputation are read from (``Moderation`` makes it once per check for both)."""
+    return fold(strip_bbcode(strip_html(text)))
+
+
+def tokens(text: str, *, flat: str | None = None) -> list[str]:
+    """Folded words of the text (HTML and BBCode flattened), digits collapsed; ``flat`` is
+    ``flat_text(text)`` when the caller has it already.
 
     Digits are word characters, so collapsing each run in the whole text at once gives
     the same words as collapsing them word by word.
     """
-    flat = fold(strip_bbcode(strip_html(text))).lower()
-    return _WORD.findall(_DIGITS.sub("0", flat))
+    lowered = (flat_text(text) if flat is None else flat).lower()
+    return _WORD.findall(_DIGITS.sub("0", lowered))
 
 
 # MinHash: 18 hash functions (multiply-shift over CRC32s of the features), in 6 bands of 3.
@@ -66,11 +73,11 @@ _A = _random.integers(0, 2**64 - 1, size=_ROWS * BANDS, dtype=np.uint64, endpoin
 _B = _random.integers(0, 2**64 - 1, size=_ROWS * BANDS, dtype=np.uint64, endpoint=True)
 
 
-def band_keys(text: str) -> list[int] | None:
+def band_keys(text: str, *, flat: str | None = None) -> list[int] | None:
     """The text's MinHash bands (two texts sharing one are near-duplicates), or None for a
     text too short to count. Texts with word-and-pair Jaccard similarity 0.8 share a band
     99% of the time, at 0.5 about half the time, at 0.2 under 5%."""
-    words = tokens(text)
+    words = tokens(text, flat=flat)
     if len(words) < MIN_TOKENS:
         return None
     # CRC32s of the words and of the word pairs ("a b", continued from the CRC of "a "); a
@@ -181,12 +188,18 @@ class FloodDetector:
             self._redis.close()
 
     def observe(
-        self, site_id: int, record: Mapping[str, Any], *, count: bool = True
+        self,
+        site_id: int,
+        record: Mapping[str, Any],
+        *,
+        count: bool = True,
+        flat: str | None = None,
     ) -> FloodEvidence | None:
-        """Count this comment (unless ``count`` is false) and return the flood it is part of."""
+        """Count this comment (unless ``count`` is false) and return the flood it is part of
+        (``flat``: the content's ``flat_text``, when the caller has it)."""
         if self.threshold <= 0:
             return None
-        found_bands = band_keys(str(record.get("content") or ""))
+        found_bands = band_keys(str(record.get("content") or ""), flat=flat)
         if found_bands is None:
             return None
         scopes = [("site", str(site_id))]

@@ -28,7 +28,7 @@ from typing import Any
 
 from scipy.special import expit, logit
 
-from service.flood import FloodDetector, FloodEvidence
+from service.flood import FloodDetector, FloodEvidence, flat_text
 from service.logs import note_request
 from service.models import ModelHolder
 from service.observability import Metrics
@@ -48,8 +48,8 @@ from service.storage import (
 from service.storage.comment_fields import EMAIL_HASH_FIELD
 from service.storage.records import NewCheck
 from service.writebehind import WriteBehind
-from training.features import COMMENT_FIELDS, find_urls, fold
-from training.normalize import strip_bbcode, strip_html, url_host
+from training.features import COMMENT_FIELDS, find_urls
+from training.normalize import url_host
 from training.verdicts import Cutoffs, Verdict
 
 log = logging.getLogger(__name__)
@@ -138,12 +138,13 @@ def check_id_age(check_id: str) -> float | None:
 
 
 def reputation_entries(
-    record: Mapping[str, Any], hash_email: Callable[[str], str]
+    record: Mapping[str, Any], hash_email: Callable[[str], str], *, flat: str | None = None
 ) -> list[tuple[str, str]]:
     """The values of a comment that moderators' decisions attach to.
 
     The e-mail enters as its keyed hash (as stored with the check when the site keeps
-    personal data hashed), so feedback given later by check id still reaches it.
+    personal data hashed), so feedback given later by check id still reaches it. ``flat``
+    is the content's ``flat_text`` when the caller has it (links are found in it).
     """
     entries: list[tuple[str, str]] = []
     email = str(record.get("author_email") or "").strip()
@@ -158,8 +159,9 @@ def reputation_entries(
         value = str(record.get(name) or "").strip()
         if value:
             entries.append((kind.value, value))
-    content = str(record.get("content") or "")
-    hosts = {url_host(u) for u in find_urls(fold(strip_bbcode(strip_html(content))))}
+    if flat is None:
+        flat = flat_text(str(record.get("content") or ""))
+    hosts = {url_host(u) for u in find_urls(flat)}
     entries.extend((ReputationKind.LINK_DOMAIN.value, h) for h in sorted(hosts - {""})[:10])
     return entries
 
@@ -356,9 +358,9 @@ class Moderation:
         return Cutoffs(**{**scorer.cutoffs.as_dict(), **dict(override)})
 
     def _reputation(
-        self, site: Site, record: Mapping[str, Any]
+        self, site: Site, record: Mapping[str, Any], flat: str | None
     ) -> Mapping[tuple[str, str], Counts]:
-        entries = reputation_entries(record, self.hash_email)
+        entries = reputation_entries(record, self.hash_email, flat=flat)
         if not entries or self._db_down():  # an outage: do not wait on the database per check
             return {}
         try:
@@ -375,16 +377,18 @@ class Moderation:
         user_role: str | None = None,
         model_score: Score | None = None,
         flood: FloodEvidence | None = None,
+        flat: str | None = None,
     ) -> Score:
         """Model score for ``record`` adjusted by this site's reputation memory (and by a
-        flood of near-duplicates it is part of, when ``flood`` says so)."""
+        flood of near-duplicates it is part of, when ``flood`` says so); ``flat`` is the
+        content's ``flat_text`` when the caller has it."""
         override = _protocol_override(record, user_role)
         scorer = self.scorer()
         if override is not None:
             return replace(override, model_version=scorer.version)
         cutoffs = self._cutoffs(site, scorer)
         base = model_score or scorer.score(record, cutoffs=cutoffs)
-        shift, reasons = reputation_adjustment(self._reputation(site, record))
+        shift, reasons = reputation_adjustment(self._reputation(site, record, flat))
         if flood is not None:
             shift += flood.shift
             reasons.append(flood.reason())
@@ -409,10 +413,11 @@ class Moderation:
         user_role: str | None = None,
     ) -> CheckResult:
         """Score and record one comment; answering never waits on a failed database."""
+        flat = flat_text(str(record.get("content") or ""))  # for flood bands and links both
         flood = None
         if self.flood is not None and not is_test and _protocol_override(record, user_role) is None:
-            flood = self.flood.observe(site.id, record)
-        score = self.score(site, record, user_role=user_role, flood=flood)
+            flood = self.flood.observe(site.id, record, flat=flat)
+        score = self.score(site, record, user_role=user_role, flood=flood, flat=flat)
         return self._record(site, record, score, key_id=key_id, is_test=is_test)
 
     def check_many(
@@ -421,19 +426,20 @@ class Moderation:
         scorer = self.scorer()
         cutoffs = self._cutoffs(site, scorer)
         base = scorer.score_many(records, cutoffs=cutoffs)
+        flats = [flat_text(str(record.get("content") or "")) for record in records]
         # A batch re-checks a moderation queue: it sees floods but does not add to them.
         floods = [
-            self.flood.observe(site.id, record, count=False) if self.flood else None
-            for record in records
+            self.flood.observe(site.id, record, count=False, flat=flat) if self.flood else None
+            for record, flat in zip(records, flats, strict=True)
         ]
         return [
             self._record(
                 site,
                 record,
-                self.score(site, record, model_score=score, flood=flood),
+                self.score(site, record, model_score=score, flood=flood, flat=flat),
                 key_id=key_id,
             )
-            for record, score, flood in zip(records, base, floods, strict=True)
+            for record, score, flood, flat in zip(records, base, floods, flats, strict=True)
         ]
 
     def _record(

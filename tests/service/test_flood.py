@@ -54,3 +54,8 @@ WORDS = st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=8)
 def test_bands_follow_the_definition_on_any_text(words: list[str], separator: str) -> None:
     text = separator.join(words)
     assert flood.band_keys(text) == reference_bands(text)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_the_flattened_text_given_by_the_caller_gives_the_same_bands(text: str) -> None:
+    assert flood.band_keys(text, flat=flood.flat_text(text)) == flood.band_keys(text)
