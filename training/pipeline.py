@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,25 +20,26 @@ from training.features import CommentPreparer, PreparedMeta, PreparedText
 
 class FrequentDictVectorizer(DictVectorizer):
     """A ``DictVectorizer`` that forgets one-hot values (``name=value``) seen in fewer than
-    ``min_count`` training rows.
+    ``min_share`` of the training rows (and never in fewer than 3).
 
-    An author's first name, a linked domain or a TLD seen in three spam rows would otherwise
+    An author's first name, a linked domain or a TLD seen in a few spam rows would otherwise
     get a large weight from those rows alone, and in the authored corpus such values come
     from our own metadata generator. Numeric signals are always kept.
     """
 
     def __init__(
-        self, *, min_count: int = 10, dtype: type = np.float64, separator: str = "="
+        self, *, min_share: float = 0.001, dtype: type = np.float64, separator: str = "="
     ) -> None:
         super().__init__(dtype=dtype, separator=separator)
-        self.min_count = min_count
+        self.min_share = min_share
 
     def fit(self, X: Any, y: Any = None) -> FrequentDictVectorizer:
         rows = list(X)
         super().fit(rows)
         seen_in = np.asarray((super().transform(rows) != 0).sum(axis=0)).ravel()
+        enough = max(3, math.ceil(self.min_share * len(rows)))
         one_hot = np.array([self.separator in name for name in self.feature_names_], dtype=bool)
-        self.restrict(~one_hot | (seen_in >= self.min_count))
+        self.restrict(~one_hot | (seen_in >= enough))
         return self
 
     def fit_transform(self, X: Any, y: Any = None) -> Any:
@@ -55,7 +57,7 @@ class ModelParams:
     max_char_features: int = 300_000
     C: float = 8.0
     calibration_folds: int = 3
-    min_value_count: int = 10
+    min_value_share: float = 0.001
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,7 +107,7 @@ def build_pipeline(params: ModelParams | None = None, *, seed: int = 0) -> Pipel
     meta = Pipeline(
         [
             ("select", PreparedMeta()),
-            ("vectorize", FrequentDictVectorizer(min_count=p.min_value_count)),
+            ("vectorize", FrequentDictVectorizer(min_share=p.min_value_share)),
             ("scale", MaxAbsScaler()),
         ]
     )
