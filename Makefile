@@ -40,10 +40,13 @@ audit: install
 train: install
 	$(BIN)/python -m training train --promote $(TRAIN_ARGS)
 
-## make bench: quality and speed benchmarks against same-run baselines (reports in bench/reports/)
+## make bench: quality and speed benchmarks against same-run baselines, and the default model on
+## the blind blog comments (reports in bench/reports/)
 bench: install
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.speed
+	$(BIN)/python -m training ensure-default
+	$(BIN)/python -m bench.probe > bench/reports/probe.md && cat bench/reports/probe.md
 
 ## make bench-load: 60 s at a steady rate on both check endpoints, a model hot-reloaded half-way
 bench-load: install
