@@ -34,17 +34,21 @@ class FrequentDictVectorizer(DictVectorizer):
         self.min_share = min_share
 
     def fit(self, X: Any, y: Any = None) -> FrequentDictVectorizer:
-        rows = list(X)
-        super().fit(rows)
-        seen_in = np.asarray((super().transform(rows) != 0).sum(axis=0)).ravel()
-        enough = max(3, math.ceil(self.min_share * len(rows)))
-        one_hot = np.array([self.separator in name for name in self.feature_names_], dtype=bool)
-        self.restrict(~one_hot | (seen_in >= enough))
+        self._fit_kept(list(X))
         return self
 
     def fit_transform(self, X: Any, y: Any = None) -> Any:
-        rows = list(X)
-        return self.fit(rows).transform(rows)
+        matrix, kept = self._fit_kept(list(X))
+        return matrix[:, kept]  # ``restrict`` keeps the columns' order
+
+    def _fit_kept(self, rows: list[Any]) -> tuple[Any, np.ndarray]:
+        matrix = super().fit_transform(rows)
+        seen_in = np.asarray((matrix != 0).sum(axis=0)).ravel()
+        enough = max(3, math.ceil(self.min_share * len(rows)))
+        one_hot = np.array([self.separator in name for name in self.feature_names_], dtype=bool)
+        kept = ~one_hot | (seen_in >= enough)
+        self.restrict(kept)
+        return matrix, kept
 
 
 @dataclass(frozen=True, slots=True)

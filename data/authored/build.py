@@ -1421,6 +1421,30 @@ def spam_url(rng: random.Random, rec: dict, infra: SpamInfra) -> str:
     return f"{scheme}://{d}{path}"
 
 
+def spam_ip(rng: random.Random, infra: SpamInfra, *, shared: float, ipv6: float) -> str:
+    """An address from one of the shared spam subnets (share ``shared``), else a random
+    public IPv6 (share ``ipv6``) or IPv4 one."""
+    draw = rng.random()
+    if draw < shared:
+        return f"{rng.choice(infra.subnets)}.{rng.randint(1, 254)}"
+    if draw < shared + ipv6:
+        return random_public_ipv6(rng)
+    return random_public_ipv4(rng)
+
+
+def spam_ua(
+    rng: random.Random, when: datetime, *, scripted: float, outdated: float, max_lag: int
+) -> str:
+    """A scripted client (share ``scripted``), a browser 1 to ``max_lag`` months out of date
+    (share ``outdated``), else a current browser."""
+    draw = rng.random()
+    if draw < scripted:
+        return rng.choice(BOT_UAS)
+    if draw < scripted + outdated:
+        return browser_ua(rng, when, lag_months=rng.randint(12, max_lag))
+    return browser_ua(rng, when)
+
+
 def spam_meta(
     seed: int, rec: dict, post: Post, when: datetime, infra: SpamInfra, salt: str = ""
 ) -> dict:
@@ -1488,26 +1512,14 @@ def spam_meta(
             local = ascii_slug(name).replace("-", ".")[:20] or "info"
             email = f"{local}@{rng.choice(ODD_MAIL_DOMAINS)}"
 
-    ipr = rng.random()
-    if ipr < 0.45:
-        ip = f"{rng.choice(infra.subnets)}.{rng.randint(1, 254)}"
-    elif ipr < 0.57:
-        ip = random_public_ipv6(rng)
-    else:
-        ip = random_public_ipv4(rng)
+    ip = spam_ip(rng, infra, shared=0.45, ipv6=0.12)
 
     if ctype in ("trackback", "pingback"):
         src = url or spam_url(rng, rec, infra)
         url = src
         ua = wordpress_ua(rng, when, src) if rng.random() < 0.6 else rng.choice(BOT_UAS)
     else:
-        u = rng.random()
-        if u < 0.22:
-            ua = rng.choice(BOT_UAS)
-        elif u < 0.40:
-            ua = browser_ua(rng, when, lag_months=rng.randint(12, 60))
-        else:
-            ua = browser_ua(rng, when)
+        ua = spam_ua(rng, when, scripted=0.22, outdated=0.18, max_lag=60)
 
     rr = rng.random()
     if rr < 0.38:
@@ -1588,20 +1600,8 @@ def hand_spam_meta(seed: int, rec: dict, post: Post, when: datetime, infra: Spam
         email = f"{mail_local(rng, first, last, name)}@{rng.choice(providers)}"
     else:
         email = f"{mail_local(rng, first, last, name)}@{rng.choice(ODD_MAIL_DOMAINS)}"
-    ipr = rng.random()
-    if ipr < 0.15:
-        ip = f"{rng.choice(infra.subnets)}.{rng.randint(1, 254)}"
-    elif ipr < 0.30:
-        ip = random_public_ipv6(rng)
-    else:
-        ip = random_public_ipv4(rng)
-    u = rng.random()
-    if u < 0.06:
-        ua = rng.choice(BOT_UAS)
-    elif u < 0.15:
-        ua = browser_ua(rng, when, lag_months=rng.randint(12, 48))
-    else:
-        ua = browser_ua(rng, when)
+    ip = spam_ip(rng, infra, shared=0.15, ipv6=0.15)
+    ua = spam_ua(rng, when, scripted=0.06, outdated=0.09, max_lag=48)
     rr = rng.random()
     if rr < 0.62:
         referrer = post.permalink

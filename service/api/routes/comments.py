@@ -41,8 +41,6 @@ def _out(result: CheckResult) -> CheckOut:
 
 # The checks are ``async`` routes that hand the work to one worker thread themselves: for a
 # plain ``def`` route FastAPI also validates the response in the thread pool, a second hop.
-
-
 @router.post("/comments/check", response_model=CheckOut, responses=ERRORS)
 async def check_comment(comment: CommentIn, key: KeyDep, moderation: ModerationDep) -> CheckOut:
     """Score one comment before it reaches moderation."""
